@@ -1,0 +1,36 @@
+# lexmap — two commands on a fresh clone: `make serve` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: install serve ingest test bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+ingest: install
+	$(BIN)/lexmap ingest
+
+# Ingests the default corpus when the store is empty or stale (unchanged acts
+# are skipped in seconds), then serves the API and the page.
+serve: install
+	$(BIN)/lexmap ingest --keep-going
+	$(BIN)/lexmap serve --host $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/python -m pytest -q
+
+bench: install
+	$(BIN)/python bench/ingest.py
+
+clean:
+	rm -rf var .pytest_cache

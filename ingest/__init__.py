@@ -1,0 +1,1 @@
+"""lexmap ingest: source files -> provision tree -> RDF -> validated, atomic load -> index."""

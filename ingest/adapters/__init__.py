@@ -1,0 +1,42 @@
+"""Source adapters: one module per source format, chosen by name.
+
+Each adapter is a function ``parse(data: bytes, where: str) -> ParsedDocument``
+registered under the format name used in ``corpus/sources.toml``. Like rdflib's
+parser plugins, callers look adapters up by name instead of branching on format.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from ..model import ParsedDocument
+
+Adapter = Callable[[bytes, str], ParsedDocument]
+ADAPTERS: dict[str, Adapter] = {}
+
+
+def register(name: str) -> Callable[[Adapter], Adapter]:
+    """Register an adapter function under a format name."""
+    def deco(fn: Adapter) -> Adapter:
+        ADAPTERS[name] = fn
+        return fn
+    return deco
+
+
+def get_adapter(name: str) -> Adapter:
+    """The adapter for a format name; ValueError naming the known ones otherwise."""
+    _load_builtin()
+    try:
+        return ADAPTERS[name]
+    except KeyError:
+        raise ValueError(f"no adapter for format {name!r}; known formats: {', '.join(sorted(ADAPTERS))}") from None
+
+
+def _load_builtin() -> None:
+    # Imported lazily so that importing the registry stays cheap.
+    import importlib
+    for name in ("pravo_html", "etalon_json", "codexesby_xml"):
+        try:
+            importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise

@@ -1,0 +1,83 @@
+"""SHACL validation of one act's graph, reported in terms a person can act on.
+
+Each violation names the act, the provision (eId), where it came from in the
+source file (line or JSON path) and the shape's message.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Callable
+
+from rdflib import Graph, URIRef
+from rdflib.namespace import SH
+
+from ontology import SHAPES_PATH
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One SHACL result, with its place in the source."""
+
+    focus: str
+    path: str
+    message: str
+    value: str
+    where: str
+    severity: str
+
+    def __str__(self) -> str:
+        eid = self.focus.rsplit("/", 1)[-1]
+        value = f" (value: {self.value[:80]})" if self.value else ""
+        return f"{self.where}: {eid}: {self.message}{value}"
+
+
+@lru_cache(maxsize=1)
+def shapes_graph() -> Graph:
+    """The project's SHACL shapes, parsed once."""
+    g = Graph()
+    g.parse(SHAPES_PATH, format="turtle")
+    return g
+
+
+def engine(name: str | None = None) -> Callable:
+    """The SHACL engine's validate function.
+
+    pyshacl-turbo (a Rust engine with pyshacl's API) is the default: it gives
+    the same results as pyshacl ~8x faster (tests check both agree).
+    LEXMAP_SHACL_ENGINE=pyshacl selects the reference engine.
+    """
+    name = name or os.environ.get("LEXMAP_SHACL_ENGINE", "turbo")
+    if name == "pyshacl":
+        from pyshacl import validate
+        return validate
+    try:
+        from pyshacl_turbo import validate
+    except ImportError:  # pragma: no cover - turbo is a declared dependency
+        from pyshacl import validate
+    return validate
+
+
+def validate_graph(data: Graph, origin: dict[str, str] | None = None, engine_name: str | None = None) -> list[Violation]:
+    """Validate a graph against the shapes; an empty list means it conforms."""
+    conforms, results, _ = engine(engine_name)(
+        data, shacl_graph=shapes_graph(), inference="none", abort_on_first=False,
+        allow_warnings=True, advanced=False, meta_shacl=False, iterate_rules=False,
+    )
+    if conforms:
+        return []
+    origin = origin or {}
+    out = []
+    for result in results.subjects(SH.resultSeverity, None):
+        focus = str(results.value(result, SH.focusNode) or "")
+        path = results.value(result, SH.resultPath)
+        message = results.value(result, SH.resultMessage)
+        value = results.value(result, SH.value)
+        severity = str(results.value(result, SH.resultSeverity) or "").rsplit("#", 1)[-1]
+        out.append(Violation(
+            focus=focus, path=str(path or ""), message=str(message or "shape violated"),
+            value=str(value) if value is not None and not isinstance(value, URIRef) else str(value or ""),
+            where=origin.get(focus, "?"), severity=severity))
+    out.sort(key=lambda v: (v.where, v.focus))
+    return out
