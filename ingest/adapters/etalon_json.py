@@ -71,9 +71,17 @@ def _container(node: dict, kind: str, path: str, doc: ParsedDocument) -> Provisi
     if not raw_id:
         doc.warn(f"{kind} without a number", path, "numbered by its position")
         raw_id = "0"
-    prov = Provision(kind=kind, num=heading_number(kind, raw_id), title=(node.get("title") or None),
-                     label=(label_text[: len(label_text) - len(node.get("title") or "")].strip()
-                            if label_text else raw_id) or None, where=path)
+    title = str(node.get("title") or "").strip()
+    label = raw_id
+    if m:
+        # The "text" holds the full heading; "title" is sometimes cut short.
+        label = f"{label_text.split()[0]} {m.group(1)}"
+        if len(m.group(2).strip()) > len(title):
+            title = m.group(2).strip()
+    elif kind == "part":
+        label = str(node.get("id") or raw_id)
+    prov = Provision(kind=kind, num=heading_number(kind, raw_id), title=title or None, label=label or None,
+                     where=path)
     children = node.get("children") or []
     if not children:
         doc.warn(f"{prov.label or kind} is empty in the source: its articles are missing", path,

@@ -38,6 +38,7 @@ HEADINGS: list[tuple[str, re.Pattern[str]]] = [
 ]
 SUBPARAGRAPH = re.compile(rf"^({NUM})\.\s+(.*)$")
 RANGE_TITLE = re.compile(r"^(?:\([^()]*\)\s*)*\(\s*(?:Статьи|Статья)\s+([^()]+)\)\s*$")
+WHOLE_UNIT_NOTE = re.compile(r"^\((?:Статья|Наименование|Глава|Параграф|Подпараграф|Раздел|Подраздел)\b")
 NOTE_HEAD = re.compile(r"^(Примечани[ея])\.?\s*(.*)$", re.S)
 REPEAL_NOTE = re.compile(r"утратил[аои]?\s+силу|утратили\s+силу", re.I)
 EXCLUDE_NOTE = re.compile(r"(?:^|\s|\()исключен[аоы]?\b", re.I)
@@ -175,7 +176,7 @@ class TreeBuilder:
         target = self.stack[-1] if self.stack else None
         if target is None:
             self.doc.notes.append(text)
-        elif self.body.get(id(target)):
+        elif self.body.get(id(target)) and not WHOLE_UNIT_NOTE.match(text):
             self.body[id(target)][-1].notes.append(text)
         else:
             target.notes.append(text)
@@ -298,7 +299,7 @@ def build_body(node: Provision, blocks: list[Block], doc: ParsedDocument) -> Non
         if split_note_only(text):
             # "(Статья в редакции …)" speaks of the whole unit; other notes of
             # the innermost part or point.
-            whole = re.match(r"^\((?:Статья|Наименование|Глава|Параграф)", text)
+            whole = WHOLE_UNIT_NOTE.match(text)
             (node if whole else (point or owner())).notes.append(text)
             continue
         # An unnumbered paragraph.

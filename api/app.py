@@ -1,0 +1,180 @@
+"""FastAPI application: thin routes over the read services; errors as problem+json."""
+from __future__ import annotations
+
+import re
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, ORJSONResponse, Response
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ingest.config import Settings, load_settings
+from ingest.store import GraphStore, StoreError, open_store
+from . import resources
+
+WEB = Path(__file__).resolve().parent / "web"
+templates = Jinja2Templates(directory=str(WEB / "templates"))
+
+_UPDATE = re.compile(r"^\s*(?:(?:PREFIX|BASE)\s+[^\n]*\n\s*)*(INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY|WITH)\b",
+                     re.I | re.S)
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class Problem(Exception):
+    """An error answered as RFC 9457 application/problem+json."""
+
+    def __init__(self, status: int, title: str, detail: str, **extra: Any):
+        super().__init__(detail)
+        self.status, self.title, self.detail, self.extra = status, title, detail, extra
+
+
+def problem_response(status: int, title: str, detail: str, instance: str = "", **extra: Any) -> JSONResponse:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, "instance": instance, **extra}
+    return JSONResponse(body, status_code=status, media_type="application/problem+json")
+
+
+def create_app(settings: Settings | None = None, store: GraphStore | None = None) -> FastAPI:
+    """Build the app; tests pass their own settings and store."""
+    settings = settings or load_settings()
+    owns_store = store is None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        app.state.store = store if store is not None else open_store(settings)
+        yield
+        if owns_store:
+            app.state.store.close()
+
+    app = FastAPI(title="lexmap", version="0.1.0", default_response_class=ORJSONResponse, lifespan=lifespan,
+                  description="Legislation of two jurisdictions as a validated RDF graph: acts, provisions, "
+                              "redactions and SPARQL. Identifiers follow ELI: /eli/{jurisdiction}/{type}/{year}/{number}/{eId}.")
+    app.state.settings = settings
+    if store is not None:
+        app.state.store = store
+
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        return problem_response(exc.status, exc.title, exc.detail, str(request.url.path), **exc.extra)
+
+    @app.exception_handler(resources.NotFound)
+    async def _not_found(request: Request, exc: resources.NotFound) -> JSONResponse:
+        return problem_response(404, "Not found", str(exc), str(request.url.path))
+
+    @app.exception_handler(StoreError)
+    async def _store(request: Request, exc: StoreError) -> JSONResponse:
+        return problem_response(503, "Store unavailable", str(exc), str(request.url.path))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg")} for e in exc.errors()]
+        return problem_response(422, "Invalid request", "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
+                                                                    for e in errors), str(request.url.path), errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem_response(exc.status_code, str(exc.detail), str(exc.detail), str(request.url.path))
+
+    def st(request: Request) -> GraphStore:
+        return request.app.state.store
+
+    def check_date(date: str | None) -> str | None:
+        if date is not None and not _DATE.match(date):
+            raise Problem(400, "Invalid date", f"date {date!r} is not YYYY-MM-DD")
+        return date
+
+    @app.get("/acts", summary="List acts", tags=["acts"])
+    def acts(request: Request, jurisdiction: str | None = Query(None, pattern="^[a-z]{2}$")) -> Any:
+        """Every act in the store, optionally of one jurisdiction (ru, by)."""
+        return {"acts": resources.list_acts(st(request), jurisdiction)}
+
+    @app.get("/eli/{path:path}", summary="Resolve an ELI identifier", tags=["acts"],
+             responses={200: {"content": {"application/json": {}, "text/turtle": {}, "application/ld+json": {},
+                                          "text/html": {}}}})
+    def eli(request: Request, path: str, format: str | None = Query(None, pattern="^(json|ttl|turtle|jsonld|html)$"),
+            date: str | None = None) -> Any:
+        """An act or provision by its ELI path: JSON by default, Turtle or JSON-LD by Accept (or ?format=)."""
+        check_date(date)
+        full = f"eli/{path}"
+        try:
+            fmt = format or _negotiate(request.headers.get("accept", ""))
+            if fmt in ("ttl", "turtle", "jsonld"):
+                nt = resources.describe(st(request), settings, full, date)
+                return _rdf_response(nt, "jsonld" if fmt == "jsonld" else "turtle")
+            data = resources.get_act(st(request), settings, full, date)
+        except ValueError as exc:
+            raise Problem(400, "Malformed identifier", str(exc)) from None
+        if fmt == "html":
+            return templates.TemplateResponse(request, "resource.html", {"r": data})
+        return data
+
+    @app.api_route("/sparql", methods=["GET", "POST"], summary="SPARQL 1.1 query endpoint (read-only)",
+                   tags=["sparql"])
+    async def sparql(request: Request, query: str | None = None) -> Response:
+        """SPARQL 1.1 Protocol queries over the union of all graphs. Updates are refused."""
+        if request.method == "POST":
+            ctype = request.headers.get("content-type", "").split(";")[0].strip()
+            if ctype == "application/sparql-query":
+                query = (await request.body()).decode("utf-8", "replace")
+            elif ctype == "application/x-www-form-urlencoded":
+                form = await request.form()
+                if "update" in form:
+                    raise Problem(403, "Updates refused", "this endpoint is read-only; SPARQL updates are refused")
+                query = str(form.get("query") or "")
+            elif ctype == "application/sparql-update":
+                raise Problem(403, "Updates refused", "this endpoint is read-only; SPARQL updates are refused")
+        if not query:
+            raise Problem(400, "Missing query", "pass the SPARQL query as ?query= or in the POST body")
+        if _UPDATE.match(query):
+            raise Problem(403, "Updates refused", "this endpoint is read-only; SPARQL updates are refused")
+        accept = _sparql_accept(request.headers.get("accept", ""))
+        try:
+            body, media = st(request).raw_query(query, accept)
+        except ValueError as exc:
+            raise Problem(400, "Invalid SPARQL query", str(exc)) from None
+        return Response(body, media_type=media)
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def index(request: Request) -> Any:
+        return templates.TemplateResponse(request, "index.html", {"acts": resources.list_acts(st(request))})
+
+    @app.get("/health", tags=["meta"], summary="Liveness and store statistics")
+    def health(request: Request) -> Any:
+        return {"status": "ok", "store": settings.store, "base": settings.base_iri}
+
+    return app
+
+
+def _negotiate(accept: str) -> str:
+    accept = accept.lower()
+    if "text/turtle" in accept:
+        return "ttl"
+    if "application/ld+json" in accept:
+        return "jsonld"
+    if "text/html" in accept and "application/json" not in accept:
+        return "html"
+    return "json"
+
+
+def _sparql_accept(accept: str) -> str:
+    for media in ("application/sparql-results+json", "application/sparql-results+xml", "text/csv",
+                  "text/tab-separated-values", "text/turtle", "application/n-triples", "application/ld+json"):
+        if media in accept:
+            return media
+    return "application/sparql-results+json"
+
+
+def _rdf_response(ntriples: str, fmt: str) -> Response:
+    from rdflib import Graph
+
+    from ontology import PREFIXES
+    g = Graph()
+    for prefix, ns in PREFIXES.items():
+        g.bind(prefix, ns)
+    g.parse(data=ntriples, format="nt")
+    if fmt == "jsonld":
+        return Response(g.serialize(format="json-ld", context=PREFIXES, indent=1), media_type="application/ld+json")
+    return Response(g.serialize(format="turtle"), media_type="text/turtle")

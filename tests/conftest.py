@@ -1,0 +1,57 @@
+"""Shared fixtures: settings pointing at temporary stores, the real corpus, a loaded store."""
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from ingest.config import PROJECT_ROOT, Settings, load_settings
+from ingest.sources import load_manifest
+
+CORPUS = Path(os.environ.get("LEXMAP_CORPUS_ROOT", PROJECT_ROOT.parent / "shared" / "corpus")).resolve()
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# Acts loaded once for the API tests: both civil codes' general parts, labour and
+# criminal codes, both constitutions.
+API_ACTS = ["ru-konst", "ru-gk-1", "ru-tk", "ru-uk", "by-konst", "by-gk", "by-tk"]
+
+
+def make_settings(tmp: Path, **kw) -> Settings:
+    base = load_settings()
+    return replace(base, data_dir=tmp, corpus_root=kw.pop("corpus_root", CORPUS), store=kw.pop("store", "oxigraph"),
+                   **kw)
+
+
+@pytest.fixture(scope="session")
+def corpus_root() -> Path:
+    if not CORPUS.is_dir():
+        pytest.fail(f"the shared corpus is missing at {CORPUS}; set LEXMAP_CORPUS_ROOT")
+    return CORPUS
+
+
+@pytest.fixture(scope="session")
+def manifest(corpus_root):
+    settings = make_settings(Path("/nonexistent"))
+    return load_manifest(settings)
+
+
+@pytest.fixture(scope="session")
+def loaded(tmp_path_factory, manifest):
+    """(settings, store) with API_ACTS ingested into a fresh embedded store."""
+    from ingest.load import ingest
+    from ingest.store import open_store
+    tmp = tmp_path_factory.mktemp("store")
+    settings = make_settings(tmp)
+    store = open_store(settings)
+    reports = ingest(store, manifest, settings, [manifest.find(k) for k in API_ACTS], progress=lambda m: None)
+    assert [r.status for r in reports] == ["loaded"] * len(API_ACTS), [(r.key, r.problems[:3]) for r in reports]
+    yield settings, store
+    store.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
