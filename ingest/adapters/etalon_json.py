@@ -14,7 +14,7 @@ from ..identifiers import normalise_number, to_superscript_label
 from ..model import EXCLUDED, ParsedDocument, Provision
 from . import register
 from .safe_io import SourceError, check_size, decode_text
-from .tree_builder import NOTE_HEAD, Block, build_body, heading_number, settle_status
+from .tree_builder import NOTE_HEAD, Block, build_body, flag_missing_list, heading_number, settle_status
 
 _ARTICLE_TITLE = re.compile(r"^Статья\s+([\d.]+)\.?\s*(.*)$", re.S)
 _CONTAINER_TEXT = re.compile(r"^(?:РАЗДЕЛ|ГЛАВА|ЧАСТЬ|Раздел|Глава|Часть)\s+(\S+)\s*(.*)$", re.S)
@@ -177,15 +177,4 @@ def _body(prov: Provision, children: list, path: str, doc: ParsedDocument) -> No
         else:
             doc.warn(f"unexpected node type {ctype!r} inside {prov.label or prov.kind}, skipped", cpath)
     if prov.kind == "article":
-        last = prov.wrap_up or (_last_text(prov))
-        if last.rstrip().endswith(":"):
-            doc.warn(f"{prov.label} ends with a colon: the list that follows is missing in the source", path,
-                     "the text is kept as found; take the full text from the official source")
-            prov.defects.append("list items after the last colon are missing in the source")
-
-
-def _last_text(prov: Provision) -> str:
-    last = ""
-    for p in prov.walk():
-        last = p.wrap_up or p.text or last
-    return last
+        flag_missing_list(prov, doc)

@@ -349,11 +349,7 @@ def build_body(node: Provision, blocks: list[Block], doc: ParsedDocument) -> Non
             for grandchild in child.walk():
                 settle_status(grandchild)
     if node.kind == "article":
-        last = _last_text(node)
-        if last.endswith(":"):
-            doc.warn(f"{node.label or 'article'} ends with a colon: the list that follows is missing in the source",
-                     node.where, "the text is kept as found; take the full text from the official source")
-            node.defects.append("list items after the last colon are missing in the source")
+        flag_missing_list(node, doc)
 
 
 def _set_text_or_status(node: Provision, text: str) -> None:
@@ -378,10 +374,20 @@ def _ends_sentence(node: Provision) -> bool:
 
 
 def _last_text(node: Provision) -> str:
-    last = ""
-    for p in node.walk():
-        if p.text:
-            last = p.text
-        if p.wrap_up:
-            last = p.wrap_up
-    return last.rstrip()
+    """The text that ends a provision in reading order: its wrap-up, else its
+    last sub-provision's ending, else its own text."""
+    if node.wrap_up:
+        return node.wrap_up.rstrip()
+    for child in reversed(node.children):
+        last = _last_text(child)
+        if last:
+            return last
+    return node.text.rstrip()
+
+
+def flag_missing_list(article: Provision, doc: ParsedDocument) -> None:
+    """Report and record an article whose text stops at a colon: its list is missing in the source."""
+    if _last_text(article).endswith(":"):
+        doc.warn(f"{article.label or 'article'} ends with a colon: the list that follows is missing in the source",
+                 article.where, "the text is kept as found; take the full text from the official source")
+        article.defects.append("list items after the last colon are missing in the source")
