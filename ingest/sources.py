@@ -42,6 +42,7 @@ class ActEntry:
     title: str
     language: str
     expressions: tuple[ExpressionEntry, ...] = field(default_factory=tuple)
+    short: str = ""          # the abbreviation lawyers cite it by, e.g. "ГК РФ"
 
     @property
     def work(self) -> WorkId:
@@ -103,7 +104,8 @@ def load_manifest(settings: Settings, path: Path | None = None) -> Manifest:
         act = ActEntry(key=str(_require(raw, "key", where)), jurisdiction=str(_require(raw, "jurisdiction", where)),
                        act_type=str(_require(raw, "type", where)), number=raw.get("number"),
                        adopted=_as_date(_require(raw, "adopted", where), where),
-                       title=str(_require(raw, "title", where)), language=language, expressions=tuple(exprs))
+                       title=str(_require(raw, "title", where)), language=language, expressions=tuple(exprs),
+                       short=str(raw.get("short", "")))
         try:
             act.work  # validates jurisdiction, type and number
         except ValueError as exc:

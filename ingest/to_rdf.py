@@ -48,6 +48,8 @@ def act_to_graph(act: ActEntry, expr: ExpressionEntry, doc: ParsedDocument, base
     add((work, LEXMAP.actType, Literal(act.act_type)))
     add((work, ELI.number, Literal(act.number or act.adopted.isoformat())))
     add((work, ELI.title, Literal(act.title, lang=lang)))
+    if act.short:
+        add((work, ELI.title_short, Literal(act.short, lang=lang)))
     add((work, ELI.date_document, Literal(act.adopted.isoformat(), datatype=XSD.date)))
     add((work, ELI.is_realized_by, expr_iri))
 
