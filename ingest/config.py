@@ -30,6 +30,7 @@ class Settings:
     sparql_update: str | None
     max_source_bytes: int
     allow_download: bool
+    search_backend: str = "tantivy"   # "tantivy" (default, fast) | "whoosh"
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -39,6 +40,11 @@ class Settings:
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+    @property
+    def thesaurus(self) -> Path:
+        """Synonyms and query rewrites for search, authored beside the manifest."""
+        return Path(self.extra.get("thesaurus") or self.manifest.parent / "thesaurus.toml")
 
     @property
     def state_file(self) -> Path:
@@ -59,4 +65,6 @@ def load_settings() -> Settings:
         sparql_update=os.environ.get("LEXMAP_SPARQL_UPDATE") or None,
         max_source_bytes=int(_env("LEXMAP_MAX_SOURCE_BYTES", str(64 * 1024 * 1024))),
         allow_download=_env("LEXMAP_ALLOW_DOWNLOAD", "1") not in ("0", "false", "no"),
+        search_backend=_env("LEXMAP_SEARCH_BACKEND", "tantivy"),
+        extra={"thesaurus": os.environ["LEXMAP_THESAURUS"]} if os.environ.get("LEXMAP_THESAURUS") else {},
     )

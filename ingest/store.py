@@ -70,6 +70,7 @@ class OxigraphStore:
     """Embedded, persistent Oxigraph store (pyoxigraph), no server needed."""
 
     def __init__(self, path: Path | None, read_only: bool = False):
+        self.read_only = read_only
         try:
             if path is None:
                 self.store = ox.Store()
@@ -129,7 +130,8 @@ class OxigraphStore:
         return result.serialize(format=fmt), fmt.media_type
 
     def close(self) -> None:
-        self.store.flush() if hasattr(self.store, "flush") else None
+        if not self.read_only and hasattr(self.store, "flush"):
+            self.store.flush()
         del self.store
 
 
