@@ -13,8 +13,12 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ingest.config import Settings, load_settings
+from ingest.index.backend import SearchBackend
+from ingest.index.indexer import open_backend
+from ingest.index.querylang import Thesaurus
+from ingest.sources import load_manifest
 from ingest.store import GraphStore, StoreError, open_store
-from . import resources
+from . import resources, search as search_service
 
 WEB = Path(__file__).resolve().parent / "web"
 templates = Jinja2Templates(directory=str(WEB / "templates"))
@@ -37,15 +41,32 @@ def problem_response(status: int, title: str, detail: str, instance: str = "", *
     return JSONResponse(body, status_code=status, media_type="application/problem+json")
 
 
-def create_app(settings: Settings | None = None, store: GraphStore | None = None) -> FastAPI:
-    """Build the app; tests pass their own settings and store."""
+def _act_aliases(settings: Settings) -> dict[str, str]:
+    """Manifest keys (ru-gk-1) -> ELI work paths, so filters accept either."""
+    try:
+        return {a.key: a.work.path for a in load_manifest(settings).acts}
+    except Exception:  # noqa: BLE001 - no manifest: filters take ELI paths only
+        return {}
+
+
+def _split(values: list[str]) -> tuple[str, ...]:
+    """Repeated or comma-separated query parameters as one tuple."""
+    return tuple(v.strip() for x in values for v in x.split(",") if v.strip())
+
+
+def create_app(settings: Settings | None = None, store: GraphStore | None = None,
+               backend: SearchBackend | None = None) -> FastAPI:
+    """Build the app; tests pass their own settings, store and search backend."""
     settings = settings or load_settings()
-    owns_store = store is None
+    owns_store, owns_backend = store is None, backend is None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.store = store if store is not None else open_store(settings)
+        app.state.backend = backend if backend is not None else open_backend(settings)
         yield
+        if owns_backend:
+            app.state.backend.close()
         if owns_store:
             app.state.store.close()
 
@@ -53,8 +74,12 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
                   description="Legislation of two jurisdictions as a validated RDF graph: acts, provisions, "
                               "redactions and SPARQL. Identifiers follow ELI: /eli/{jurisdiction}/{type}/{year}/{number}/{eId}.")
     app.state.settings = settings
+    app.state.aliases = _act_aliases(settings)
+    app.state.thesaurus = Thesaurus.load(settings.thesaurus)
     if store is not None:
         app.state.store = store
+    if backend is not None:
+        app.state.backend = backend
 
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
@@ -63,6 +88,10 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     @app.exception_handler(resources.NotFound)
     async def _not_found(request: Request, exc: resources.NotFound) -> JSONResponse:
         return problem_response(404, "Not found", str(exc), str(request.url.path))
+
+    @app.exception_handler(search_service.SearchError)
+    async def _bad_search(request: Request, exc: search_service.SearchError) -> JSONResponse:
+        return problem_response(400, "Invalid search", str(exc), str(request.url.path))
 
     @app.exception_handler(StoreError)
     async def _store(request: Request, exc: StoreError) -> JSONResponse:
@@ -110,6 +139,41 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         if fmt == "html":
             return templates.TemplateResponse(request, "resource.html", {"r": data})
         return data
+
+    @app.get("/search", summary="Full-text search over every provision", tags=["search"])
+    def search(request: Request, q: str = Query(..., description="words, \"phrases\", AND/OR/NOT, prefix*, or a "
+                                                                   "citation such as 'ч. 2 ст. 81 ТК РФ'"),
+               jurisdiction: list[str] = Query([]), act: list[str] = Query([], description="ELI path or manifest key"),
+               type: list[str] = Query([]), status: list[str] = Query(["in_force"], description="in_force, repealed, "
+                                                                                              "excluded or all"),
+               date: str | None = Query(None, description="answer as of this date (YYYY-MM-DD)"),
+               limit: int = 10, offset: int = 0) -> Any:
+        """Ranked provisions, one per article (a hit in a part shows its article); cited provisions come first.
+        Facets count matching articles per jurisdiction and per act."""
+        be: SearchBackend = request.app.state.backend
+        be.refresh_if_changed()
+        req = search_service.Request(q=q, jurisdiction=_split(jurisdiction), act=_split(act), type=_split(type),
+                                     status=_split(status) or ("in_force",), date=date, limit=limit, offset=offset)
+        return search_service.search(st(request), be, req, request.app.state.aliases, request.app.state.thesaurus)
+
+    @app.get("/resolve", summary="Resolve a citation to provision identifiers", tags=["search"])
+    def resolve_cite(request: Request, cite: str, jurisdiction: list[str] = Query([])) -> Any:
+        """'ст. 196 ГК РФ', 'п. 1 ст. 42 Трудового кодекса Республики Беларусь', 'статья 9101 ГК' -> IRIs.
+        404 with the reason when the citation names nothing in the store."""
+        try:
+            found = search_service.resolve_citation(st(request), cite, _split(jurisdiction))
+        except search_service.QueryError as exc:
+            raise Problem(400, "Invalid citation", str(exc)) from None
+        if not found:
+            raise Problem(404, "No citation", f"no citation found in {cite[:200]!r}; write it as 'ст. 196 ГК РФ' or "
+                                              "'ч. 2 ст. 81 ТК РФ'")
+        body = [{"text": r.citation.text, "iris": r.iris, "notes": r.notes} for r in found]
+        if not any(r.iris for r in found):
+            raise Problem(404, "Citation names nothing", "; ".join(n for r in found for n in r.notes), citations=body)
+        base = settings.base_iri + "/"
+        return {"cite": cite, "citations": body,
+                "iris": [i for r in found for i in r.iris],
+                "eli": [i[len(base):] for r in found for i in r.iris if i.startswith(base)]}
 
     @app.api_route("/sparql", methods=["GET", "POST"], summary="SPARQL 1.1 query endpoint (read-only)",
                    tags=["sparql"])

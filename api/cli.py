@@ -27,6 +27,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     t = time.perf_counter()
     try:
         reports = ingest(store, manifest, settings, acts, force=args.force, workers=args.workers)
+        _sync_index(store, settings)
     finally:
         store.close()
     print(summary_table(reports))
@@ -38,6 +39,81 @@ def cmd_ingest(args: argparse.Namespace) -> int:
              + ", ".join(f"{r.key} ({r.date})" for r in failed))
         return 0 if args.keep_going else 1
     return 0
+
+
+def _sync_index(store, settings, backend_name: str | None = None, force: bool = False) -> None:
+    """Bring the search index in step with the store: only acts whose graph changed."""
+    from ingest.index.indexer import open_backend, rebuild, sync
+    backend = open_backend(settings, backend_name)
+    say = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
+    try:
+        t = time.perf_counter()
+        done = rebuild(store, backend, say) if force else sync(store, backend, progress=say)
+        if done:
+            say(f"index ({backend.name}): {len(done)} act(s), {sum(done.values())} documents in "
+                f"{time.perf_counter() - t:.1f} s")
+    finally:
+        backend.close()
+
+
+def cmd_reindex(args: argparse.Namespace) -> int:
+    """Rebuild the search index from the graph store."""
+    settings = load_settings()
+    store = open_store(settings, read_only=True)   # the index is built from the graph, which it only reads
+    try:
+        _sync_index(store, settings, args.backend, force=not args.changed)
+    finally:
+        store.close()
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from ingest.index.indexer import open_backend
+
+    from . import search as search_service
+    from .app import _act_aliases
+    settings = load_settings()
+    store = open_store(settings, read_only=True)
+    backend = open_backend(settings, args.backend)
+    split = lambda v: tuple(x for s in (v or []) for x in s.split(",") if x)  # noqa: E731
+    req = search_service.Request(q=args.query, jurisdiction=split(args.jurisdiction), act=split(args.act),
+                                 type=split(args.type), status=split(args.status) or ("in_force",), date=args.date,
+                                 limit=args.limit, offset=args.offset)
+    try:
+        data = search_service.search(store, backend, req, _act_aliases(settings),
+                                     search_service.Thesaurus.load(settings.thesaurus))
+    except search_service.SearchError as exc:
+        _err(str(exc))
+        return 2
+    finally:
+        backend.close()
+        store.close()
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, indent=1))
+        return 0
+    print(format_results(data, colour=sys.stdout.isatty()))
+    return 0
+
+
+def format_results(data: dict, colour: bool = False) -> str:
+    """Search results as a readable table: rank, jurisdiction, act, article, snippet."""
+    import html
+    import re
+    hi, lo = ("\033[1;33m", "\033[0m") if colour else ("[", "]")
+    lines = [f"{data['total']} found; " + ", ".join(f"{k}: {v}" for k, v in data["facets"]["jurisdiction"].items())]
+    for c in data["citations"]:
+        for n in c["notes"]:
+            lines.append(f"  note: {n}")
+    for i, r in enumerate(data["results"], data["offset"] + 1):
+        where = r["article"]["label"] or r["label"] or r["kind"]
+        if r["iri"] != r["article"]["iri"]:
+            where += f" › {r['label'] or r['kind']}"
+        mark = "→ " if r["citation"] else ""
+        lines.append(f"{i:>3}. {mark}{r['jurisdiction'].upper()}  {r['act_title']}  {where}  ({r['score']})")
+        snip = re.sub(r"<mark>(.*?)</mark>", lambda m: hi + m.group(1) + lo, r["snippet"])
+        lines.append("     " + html.unescape(snip))
+        lines.append("     " + r["iri"])
+    return "\n".join(lines)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -158,6 +234,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["text", "json", "ttl", "jsonld"], default="text")
     p.add_argument("--date", help="as of YYYY-MM-DD (latest redaction not after it)")
     p.set_defaults(fn=cmd_show)
+    p = sub.add_parser("search", help="full-text search; citations such as 'ст. 196 ГК РФ' resolve first")
+    p.add_argument("query")
+    p.add_argument("--jurisdiction", action="append", help="ru, by (repeat or comma-separate)")
+    p.add_argument("--act", action="append", help="manifest key (ru-gk-1) or ELI path of an act")
+    p.add_argument("--type", action="append", help="act type: kodeks, konst, zakon …")
+    p.add_argument("--status", action="append", help="in_force (default), repealed, excluded or all")
+    p.add_argument("--date", help="as of YYYY-MM-DD")
+    p.add_argument("--limit", type=int, default=10)
+    p.add_argument("--offset", type=int, default=0)
+    p.add_argument("--backend", choices=["tantivy", "whoosh"], help="default: LEXMAP_SEARCH_BACKEND or tantivy")
+    p.add_argument("--json", action="store_true", help="the same JSON as GET /search")
+    p.set_defaults(fn=cmd_search)
+    p = sub.add_parser("reindex", help="rebuild the search index from the graph store")
+    p.add_argument("--backend", choices=["tantivy", "whoosh"], help="default: LEXMAP_SEARCH_BACKEND or tantivy")
+    p.add_argument("--changed", action="store_true", help="only acts whose graph changed since indexed")
+    p.set_defaults(fn=cmd_reindex)
     p = sub.add_parser("serve", help="serve the API and the web page")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)

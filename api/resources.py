@@ -9,9 +9,7 @@ from dataclasses import dataclass
 from ingest.config import Settings
 from ingest.identifiers import EliPath, parse_eli_path
 from ingest.store import GraphStore
-
-STATUS_NAMES = {"InForce": "in_force", "Repealed": "repealed", "Excluded": "excluded"}
-
+from ingest.text import render, status_name
 
 class NotFound(LookupError):
     """The identifier is well-formed but names nothing in the store."""
@@ -20,10 +18,6 @@ class NotFound(LookupError):
 def _lit(value: str) -> str:
     """A string as a SPARQL literal."""
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
-
-
-def _status(iri: str | None) -> str:
-    return STATUS_NAMES.get((iri or "").rsplit("#", 1)[-1], "in_force")
 
 
 def list_acts(store: GraphStore, jurisdiction: str | None = None) -> list[dict]:
@@ -112,7 +106,7 @@ def _children(store: GraphStore, parent: str, parent_expr: str, expr: str) -> li
                        OPTIONAL {{ ?ce lexmap:status ?st }} }}
         }} ORDER BY ?sort""")
     return [{"iri": r["c"], "eid": r["eid"], "kind": r["kind"], "number": r.get("num"), "label": r.get("label"),
-             "title": r.get("title"), "status": _status(r.get("st")), "in_redaction": "label" in r or "st" in r}
+             "title": r.get("title"), "status": status_name(r.get("st")), "in_redaction": "label" in r or "st" in r}
             for r in rows]
 
 
@@ -145,7 +139,7 @@ def get_provision(store: GraphStore, settings: Settings, path: str, as_of: str |
         "iri": iri, "kind": ident["kind"], "eid": eid, "number": ident.get("num"), "act": res.work,
         "parent": ident["parent"], "redaction": res.version, "expression": pe, "in_redaction": in_redaction,
         "label": e.get("label"), "title": e.get("title"), "text": e.get("text"), "wrap_up": e.get("wrap"),
-        "status": _status(e.get("st")), "notes": notes, "source_defects": defects, "breadcrumb": breadcrumb,
+        "status": status_name(e.get("st")), "notes": notes, "source_defects": defects, "breadcrumb": breadcrumb,
         "children": _children(store, iri, pe, res.expression),
         "full_text": full_text(store, res.work, res.expression, eid),
     }
@@ -163,24 +157,7 @@ def full_text(store: GraphStore, work: str, expression: str, eid: str) -> str:
             OPTIONAL {{ ?pe lexmap:text ?text }} OPTIONAL {{ ?pe lexmap:wrapUp ?wrap }}
             OPTIONAL {{ ?pe lexmap:status ?st }}
         }} ORDER BY ?sort""")
-    lines: list[str] = []
-    wraps: list[tuple[str, str]] = []  # (eid, wrap-up) waiting for the end of their subtree
-    for r in rows:
-        while wraps and not r["eid"].startswith(wraps[-1][0] + "__"):
-            lines.append(wraps.pop()[1])
-        head = " ".join(x for x in (r.get("label"), r.get("title")) if x)
-        status = _status(r.get("st"))
-        body = r.get("text") or ("(утратил силу)" if status == "repealed" else "(исключен)" if status == "excluded" else "")
-        if r.get("title") and r.get("label"):
-            head = f"{r['label']}. {r['title']}"
-        lines.append(f"{head} {body}".strip() if head and not r.get("title") else head if head else body)
-        if r.get("title") and body:
-            lines.append(body)
-        if r.get("wrap"):
-            wraps.append((r["eid"], r["wrap"]))
-    while wraps:
-        lines.append(wraps.pop()[1])
-    return "\n".join(x for x in lines if x)
+    return render(rows)
 
 
 def describe(store: GraphStore, settings: Settings, path: str, as_of: str | None = None) -> str:
