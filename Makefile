@@ -31,6 +31,7 @@ test: install
 
 bench: install
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/search.py
 
 clean:
 	rm -rf var .pytest_cache

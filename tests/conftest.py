@@ -13,9 +13,9 @@ from ingest.sources import load_manifest
 
 CORPUS = Path(os.environ.get("LEXMAP_CORPUS_ROOT", PROJECT_ROOT.parent / "shared" / "corpus")).resolve()
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-# Acts loaded once for the API tests: both civil codes' general parts, labour and
-# criminal codes, both constitutions.
-API_ACTS = ["ru-konst", "ru-gk-1", "ru-tk", "ru-uk", "by-konst", "by-gk", "by-tk"]
+# Acts loaded once for the API and search tests: both civil codes (RU part 1),
+# labour, criminal and family codes, both constitutions.
+API_ACTS = ["ru-konst", "ru-gk-1", "ru-tk", "ru-uk", "ru-sk", "by-konst", "by-gk", "by-tk", "by-uk", "by-kobs"]
 
 
 def make_settings(tmp: Path, **kw) -> Settings:
@@ -49,6 +49,21 @@ def loaded(tmp_path_factory, manifest):
     assert [r.status for r in reports] == ["loaded"] * len(API_ACTS), [(r.key, r.problems[:3]) for r in reports]
     yield settings, store
     store.close()
+
+
+@pytest.fixture(scope="session")
+def indexes(loaded):
+    """Both search backends built from the loaded store: {"tantivy": ..., "whoosh": ...}."""
+    from ingest.index.indexer import BACKENDS, open_backend, sync
+    settings, store = loaded
+    built = {}
+    for name in BACKENDS:
+        backend = open_backend(settings, name)
+        sync(store, backend)
+        built[name] = backend
+    yield built
+    for backend in built.values():
+        backend.close()
 
 
 def free_port() -> int:

@@ -1,0 +1,224 @@
+"""Search over the real corpus: relevance on both backends, filters, facets, citations, API, CLI."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api import search as S
+from api.app import create_app
+from api.cli import main as cli_main
+from ingest.index.analysis import tokenize
+from ingest.index.indexer import act_stamps, sync
+from ingest.index.querylang import Thesaurus, parse
+from ingest.index.relevance import evaluate, load
+
+RU_GK = "eli/ru/kodeks/1994/51-fz"
+BY_GK = "eli/by/kodeks/1998/218-z"
+RU_TK = "eli/ru/kodeks/2001/197-fz"
+BY_TK = "eli/by/kodeks/1999/296-z"
+
+
+@pytest.fixture(scope="module")
+def env(loaded, indexes):
+    settings, store = loaded
+    return settings, store, indexes, Thesaurus.load(settings.thesaurus)
+
+
+def run(env, q, backend="tantivy", **kw) -> dict:
+    settings, store, indexes, th = env
+    return S.search(store, indexes[backend], S.Request(q=q, **kw), {"ru-gk-1": RU_GK}, th)
+
+
+def eli(iri: str) -> str:
+    return "eli/" + iri.split("/eli/", 1)[1]
+
+
+def articles(data: dict) -> list[str]:
+    return [eli(r["article"]["iri"]) for r in data["results"]]
+
+
+@pytest.mark.parametrize("backend", ["tantivy", "whoosh"])
+def test_relevance_goals_on_the_judged_queries(env, backend):
+    """recall@10 >= 0.95 and MRR >= 0.8 per jurisdiction, on both engines."""
+    def search(q, jur):
+        return articles(run(env, q, backend, jurisdiction=(jur,)))
+    scores = evaluate(search, load())
+    for jur, s in scores.items():
+        assert s.queries >= 40
+        assert s.recall >= 0.95, (jur, s.recall, s.misses)
+        assert s.mrr >= 0.8, (jur, s.mrr, s.misses)
+
+
+@pytest.mark.parametrize("q", ["срок исковой давности", '"трудового договора"', "залог AND ипотека",
+                               "договор NOT аренда", "довер*"])
+def test_both_backends_count_the_same_articles(env, q):
+    t, w = run(env, q, "tantivy"), run(env, q, "whoosh")
+    assert t["total"] == w["total"] > 0
+    assert t["facets"] == w["facets"]
+
+
+def test_inflected_query_finds_and_highlights_other_forms(env):
+    data = run(env, "исковую давность", jurisdiction=("ru",))
+    assert eli(data["results"][0]["article"]["iri"]).startswith(RU_GK)
+    snippet = " ".join(r["snippet"] for r in data["results"][:3])
+    assert re.search(r"<mark>исков\w+</mark> <mark>давност\w+</mark>", snippet)
+    assert "<mark>давности</mark>" in snippet          # the text's own form is what is marked
+
+
+def test_a_hit_in_a_part_shows_its_article_once(env):
+    data = run(env, '"Общий срок исковой давности составляет три года"', jurisdiction=("ru",))
+    top = data["results"][0]
+    assert top["article"]["iri"].endswith("/51-fz/art_196")
+    assert top["article"]["label"] == "Статья 196. Общий срок исковой давности"
+    arts = [r["article"]["iri"] for r in data["results"]]
+    assert len(arts) == len(set(arts))                  # one line per article
+
+
+def test_parts_are_findable_on_their_own(env):
+    settings, store, indexes, th = env
+    hits = indexes["tantivy"].search(parse("три года со дня определяемого"), S.make_filters(
+        store, S.Request(q="x", act=(RU_GK,))), 20)
+    kinds = {h.doc["kind"] for h in hits if h.doc["article"].endswith("/art_196")}
+    assert {"article", "para"} <= kinds
+
+
+def test_phrase_is_stricter_than_words_and_not_excludes(env):
+    words = run(env, "исковой давности")["total"]
+    phrase = run(env, '"исковой давности"')["total"]
+    assert 0 < phrase < words
+    without = run(env, "договор NOT аренда", limit=50)
+    assert without["total"] > 0
+    shown = [t for r in without["results"] for tok in tokenize(re.sub("<[^>]+>", "", r["snippet"])) for t in tok.terms]
+    assert "договор" in shown and "аренда" not in shown
+
+
+def test_filters_narrow_and_facets_count_per_act(env):
+    both = run(env, "компенсация морального вреда")
+    assert set(both["facets"]["jurisdiction"]) == {"ru", "by"}
+    assert sum(both["facets"]["jurisdiction"].values()) == both["total"]
+    assert sum(both["facets"]["act"].values()) == both["total"]
+    by = run(env, "компенсация морального вреда", jurisdiction=("by",))
+    assert by["total"] == both["facets"]["jurisdiction"]["by"]
+    assert {r["jurisdiction"] for r in by["results"]} == {"by"}
+    act = run(env, "компенсация морального вреда", act=("ru-gk-1",))      # a manifest key works too
+    assert {r["act"] for r in act["results"]} == {RU_GK}
+    assert act["total"] == both["facets"]["act"][RU_GK]
+    konst = run(env, "право на жизнь", type=("konst",))
+    assert {r["act"].split("/")[2] for r in konst["results"]} == {"konst"}
+
+
+def test_repealed_provisions_are_hidden_unless_asked(env):
+    default = run(env, "утратить силу", limit=50)
+    assert all(r["status"] == "in_force" for r in default["results"])
+    repealed = run(env, "утратить силу", status=("repealed",), limit=50)
+    assert repealed["total"] > 0 and {r["status"] for r in repealed["results"]} == {"repealed"}
+    assert run(env, "утратить силу", status=("all",))["total"] >= max(repealed["total"], default["total"])
+
+
+def test_pages_do_not_overlap(env):
+    p1 = run(env, "договор", limit=10)
+    p2 = run(env, "договор", limit=10, offset=10)
+    assert len(p1["results"]) == len(p2["results"]) == 10
+    assert not set(articles(p1)) & set(articles(p2))
+    assert p1["results"][-1]["score"] >= p2["results"][0]["score"]
+
+
+def test_as_of_a_date_before_any_redaction_finds_nothing(env):
+    assert run(env, "договор", date="1990-01-01")["total"] == 0
+    assert run(env, "договор", date="2030-01-01")["total"] == run(env, "договор")["total"]
+
+
+@pytest.mark.parametrize("cite, expected", [
+    ("ст. 196 ГК РФ", [f"{RU_GK}/art_196"]),
+    ("статья 197 ГК РБ", [f"{BY_GK}/art_197"]),
+    ("ч. 2 ст. 81 ТК РФ", [f"{RU_TK}/art_81__para_2"]),
+    ("п. 1 ст. 42 Трудового кодекса Республики Беларусь", [f"{BY_TK}/art_42"]),
+    ("статья 9101 ГК", [f"{BY_GK}/art_910.1"]),
+    ("пункт 3 части 1 статьи 81 Трудового кодекса РФ", [f"{RU_TK}/art_81__para_1__point_3"]),
+])
+def test_citation_query_returns_the_cited_provision_first(env, cite, expected):
+    data = run(env, cite)
+    assert data["citations"][0]["iris"] == ["https://lexmap.org/" + e for e in expected]
+    top = data["results"][0]
+    assert top["citation"] is True and eli(top["iri"]) == expected[0]
+
+
+def test_citation_to_a_list_item_cut_off_in_the_source_says_so(env):
+    data = run(env, "п. 1 ст. 42 ТК РБ")
+    assert any("not a separate provision" in n for n in data["citations"][0]["notes"])
+
+
+@pytest.fixture(scope="module")
+def client(loaded, indexes):
+    settings, store = loaded
+    with TestClient(create_app(settings, store, indexes["tantivy"])) as c:
+        yield c
+
+
+def test_search_endpoint_shape(client):
+    r = client.get("/search", params={"q": "срок исковой давности", "jurisdiction": "ru,by", "limit": 5})
+    assert r.status_code == 200
+    data = r.json()
+    assert data["total"] > 5 and len(data["results"]) == 5
+    assert set(data["results"][0]) >= {"iri", "act", "jurisdiction", "number", "title", "snippet", "score"}
+    assert set(data["facets"]) == {"jurisdiction", "act"}
+
+
+def test_resolve_endpoint(client):
+    r = client.get("/resolve", params={"cite": "ч. 2 ст. 81 ТК РФ"})
+    assert r.status_code == 200 and r.json()["eli"] == [f"{RU_TK}/art_81__para_2"]
+    missing = client.get("/resolve", params={"cite": "ст. 5000 ГК РФ"})
+    assert missing.status_code == 404 and "has no article 5000" in missing.json()["detail"]
+    unknown_act = client.get("/resolve", params={"cite": "ст. 5 ЯЯК РФ"})
+    assert unknown_act.status_code == 404 and "no act in the store matches" in unknown_act.json()["detail"]
+    assert client.get("/resolve", params={"cite": "исковая давность"}).status_code == 404
+
+
+@pytest.mark.parametrize("params, says", [
+    ({"q": '"исковой давности'}, "unbalanced quotation mark"),
+    ({"q": "x" * 10_000}, "limit is 1000"),
+    ({"q": "срок\x07давности"}, "control character"),
+    ({"q": "договор", "jurisdiction": "kz"}, "unknown jurisdiction 'kz'"),
+    ({"q": "договор", "act": "eli/ru/kodeks/1900/1"}, "unknown act"),
+    ({"q": "договор", "status": "draft"}, "unknown status 'draft'"),
+    ({"q": "договор", "date": "2020-13-45"}, "is not a date"),
+    ({"q": "договор", "limit": 0}, "limit must be between"),
+    ({"q": "и на в"}, "only stop words"),
+])
+def test_bad_search_requests_get_a_clear_4xx(client, params, says):
+    r = client.get("/search", params=params)
+    assert r.status_code == 400, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert says in r.json()["detail"]
+
+
+def test_cli_search_table_and_json(loaded, indexes, monkeypatch, capsys):
+    settings, store = loaded
+    monkeypatch.setenv("LEXMAP_DATA_DIR", str(settings.data_dir))
+    # the session store holds the write lock; the CLI opens it read-only beside it
+    assert cli_main(["search", "ст. 196 ГК РФ", "--limit", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "Статья 196. Общий срок исковой давности" in out and "→ RU" in out
+    assert cli_main(["search", "компенсация морального вреда", "--jurisdiction", "by", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["results"] and {r["jurisdiction"] for r in data["results"]} == {"by"}
+    assert cli_main(["search", '"open', "--json"]) == 2
+
+
+def test_reindex_touches_only_changed_acts(loaded, indexes, tmp_path):
+    settings, store = loaded
+    from ingest.index.tantivy_backend import TantivyBackend
+    backend = TantivyBackend(tmp_path / "idx")
+    first = sync(store, backend)
+    assert set(first) == set(act_stamps(store))
+    assert sync(store, backend) == {}                       # nothing changed, nothing re-indexed
+    state = backend.indexed()
+    work = f"https://lexmap.org/{BY_TK}"
+    backend.replace_act(work, [], "stale")                  # as if BY TK had been re-ingested since
+    assert backend.indexed()[work] == "stale" and state[work] != "stale"
+    again = sync(store, backend)
+    assert list(again) == [work] and again[work] == first[work]
+    backend.close()
