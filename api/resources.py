@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from ingest.config import Settings
 from ingest.identifiers import EliPath, parse_eli_path
 from ingest.store import GraphStore
-from ingest.text import render, status_name
+from ingest.text import provision_text, status_name
 
 class NotFound(LookupError):
     """The identifier is well-formed but names nothing in the store."""
@@ -147,17 +147,7 @@ def get_provision(store: GraphStore, settings: Settings, path: str, as_of: str |
 
 def full_text(store: GraphStore, work: str, expression: str, eid: str) -> str:
     """The provision's text with all its sub-provisions, as printed (labels, titles, wrap-ups)."""
-    rows = store.select(f"""
-        SELECT ?eid ?sort ?label ?title ?text ?wrap ?st WHERE {{
-            ?p lexmap:act <{work}> ; lexmap:eId ?eid ; lexmap:sortKey ?sort .
-            FILTER(?eid = {_lit(eid)} || STRSTARTS(?eid, {_lit(eid + "__")}))
-            ?pe eli:realizes ?p ; eli:is_part_of* <{expression}> .
-            FILTER(STRSTARTS(STR(?pe), {_lit(expression + "/")}))
-            OPTIONAL {{ ?pe lexmap:label ?label }} OPTIONAL {{ ?pe eli:title ?title }}
-            OPTIONAL {{ ?pe lexmap:text ?text }} OPTIONAL {{ ?pe lexmap:wrapUp ?wrap }}
-            OPTIONAL {{ ?pe lexmap:status ?st }}
-        }} ORDER BY ?sort""")
-    return render(rows)
+    return provision_text(store, work, expression, eid)
 
 
 def describe(store: GraphStore, settings: Settings, path: str, as_of: str | None = None) -> str:

@@ -46,6 +46,9 @@ class GraphStore(Protocol):
     def graphs(self) -> list[str]:
         """Names of the named graphs."""
 
+    def update(self, sparql: str) -> None:
+        """Run one SPARQL 1.1 update (one transaction); durable when it returns."""
+
     def select(self, sparql: str) -> list[Row]:
         """Rows of a SELECT over the union graph, each value as its lexical form."""
 
@@ -97,6 +100,16 @@ class OxigraphStore:
 
     def graphs(self) -> list[str]:
         return sorted(g.value for g in self.store.named_graphs())
+
+    def update(self, sparql: str) -> None:
+        if self.read_only:
+            raise StoreError("the store is open read-only; writes go through the running 'lexmap serve'")
+        try:
+            self.store.update(_prefixed(sparql))
+        except (SyntaxError, OSError) as exc:
+            raise StoreError(f"update failed: {exc}") from None
+        if hasattr(self.store, "flush"):
+            self.store.flush()   # a write acknowledged to a user survives a crash
 
     def _query(self, sparql: str):
         try:
@@ -164,6 +177,9 @@ class RemoteSparqlStore:
 
     def drop_graph(self, graph: str) -> None:
         self._update(f"DROP SILENT GRAPH <{graph}>")
+
+    def update(self, sparql: str) -> None:
+        self._update(_prefixed(sparql))
 
     def graphs(self) -> list[str]:
         rows = self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")

@@ -41,3 +41,47 @@ def render(rows: Iterable[Mapping[str, str | None]]) -> str:
     while wraps:
         lines.append(wraps.pop()[1])
     return "\n".join(x for x in lines if x)
+
+
+def sparql_literal(value: str) -> str:
+    """A string as a SPARQL literal."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def provision_text(store, work: str, expression: str, eid: str) -> str:
+    """Printed text of one provision with its sub-provisions in one redaction of its act."""
+    rows = store.select(f"""
+        SELECT ?eid ?sort ?label ?title ?text ?wrap ?st WHERE {{
+            ?p lexmap:act <{work}> ; lexmap:eId ?eid ; lexmap:sortKey ?sort .
+            FILTER(?eid = {sparql_literal(eid)} || STRSTARTS(?eid, {sparql_literal(eid + "__")}))
+            ?pe eli:realizes ?p ; eli:is_part_of* <{expression}> .
+            FILTER(STRSTARTS(STR(?pe), {sparql_literal(expression + "/")}))
+            OPTIONAL {{ ?pe lexmap:label ?label }} OPTIONAL {{ ?pe eli:title ?title }}
+            OPTIONAL {{ ?pe lexmap:text ?text }} OPTIONAL {{ ?pe lexmap:wrapUp ?wrap }}
+            OPTIONAL {{ ?pe lexmap:status ?st }}
+        }} ORDER BY ?sort""")
+    return render(rows)
+
+
+def provision_texts(store, work: str, expression: str, eids: set[str]) -> dict[str, str]:
+    """Printed texts of several provisions of one act in one redaction, with one query.
+
+    Cheaper than `provision_text` per provision when many ends of mappings
+    (hundreds) need hashing: the act's rows are read once, subtrees cut in Python.
+    """
+    rows = store.select(f"""
+        SELECT ?eid ?sort ?label ?title ?text ?wrap ?st WHERE {{
+            ?p lexmap:act <{work}> ; lexmap:eId ?eid ; lexmap:sortKey ?sort .
+            ?pe eli:realizes ?p .
+            FILTER(STRSTARTS(STR(?pe), {sparql_literal(expression + "/")}))
+            OPTIONAL {{ ?pe lexmap:label ?label }} OPTIONAL {{ ?pe eli:title ?title }}
+            OPTIONAL {{ ?pe lexmap:text ?text }} OPTIONAL {{ ?pe lexmap:wrapUp ?wrap }}
+            OPTIONAL {{ ?pe lexmap:status ?st }}
+        }}""")
+    rows.sort(key=lambda r: int(r["sort"]))
+    out: dict[str, str] = {}
+    for eid in eids:
+        sub = [r for r in rows if r["eid"] == eid or r["eid"].startswith(eid + "__")]
+        if sub:
+            out[eid] = render(sub)
+    return out

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Callable
 
 from rdflib import Graph, URIRef
@@ -33,11 +34,11 @@ class Violation:
         return f"{self.where}: {eid}: {self.message}{value}"
 
 
-@lru_cache(maxsize=1)
-def shapes_graph() -> Graph:
-    """The project's SHACL shapes, parsed once."""
+@lru_cache(maxsize=4)
+def shapes_graph(path: Path = SHAPES_PATH) -> Graph:
+    """A SHACL shapes file of the project, parsed once."""
     g = Graph()
-    g.parse(SHAPES_PATH, format="turtle")
+    g.parse(path, format="turtle")
     return g
 
 
@@ -59,10 +60,11 @@ def engine(name: str | None = None) -> Callable:
     return validate
 
 
-def validate_graph(data: Graph, origin: dict[str, str] | None = None, engine_name: str | None = None) -> list[Violation]:
+def validate_graph(data: Graph, origin: dict[str, str] | None = None, engine_name: str | None = None,
+                   shapes: Path = SHAPES_PATH) -> list[Violation]:
     """Validate a graph against the shapes; an empty list means it conforms."""
     conforms, results, _ = engine(engine_name)(
-        data, shacl_graph=shapes_graph(), inference="none", abort_on_first=False,
+        data, shacl_graph=shapes_graph(shapes), inference="none", abort_on_first=False,
         allow_warnings=True, advanced=False, meta_shacl=False, iterate_rules=False,
     )
     if conforms:

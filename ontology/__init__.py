@@ -8,11 +8,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from rdflib import Namespace
-from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
+from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
 
 HERE = Path(__file__).resolve().parent
 VOCABULARY_PATH = HERE / "lexmap.ttl"
 SHAPES_PATH = HERE / "shapes.ttl"
+MAPPING_SHAPES_PATH = HERE / "mapping_shapes.ttl"
 
 ELI = Namespace("http://data.europa.eu/eli/ontology#")
 LEXMAP = Namespace("https://w3id.org/lexmap/ontology#")
@@ -30,12 +31,13 @@ PREFIXES: dict[str, str] = {
     "semapv": str(SEMAPV),
     "rdf": str(RDF),
     "rdfs": str(RDFS),
+    "owl": str(OWL),
     "xsd": str(XSD),
 }
 
 SPARQL_PREFIXES = "\n".join(f"PREFIX {p}: <{ns}>" for p, ns in PREFIXES.items()) + "\n"
 
 __all__ = [
-    "DCTERMS", "ELI", "EU_LANGUAGE", "LEXMAP", "PREFIXES", "PROV", "RDF", "RDFS",
+    "DCTERMS", "ELI", "EU_LANGUAGE", "LEXMAP", "MAPPING_SHAPES_PATH", "OWL", "PREFIXES", "PROV", "RDF", "RDFS",
     "SEMAPV", "SHAPES_PATH", "SKOS", "SPARQL_PREFIXES", "SSSOM", "VOCABULARY_PATH", "XSD",
 ]

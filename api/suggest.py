@@ -1,0 +1,389 @@
+"""Candidate counterparts of a provision in an act of another jurisdiction.
+
+Each candidate article of the target act gets a score from five kinds of
+evidence, all computed on lemmas from the search analysis (so inflection and
+ё/е do not matter) and all shown to the user:
+
+- text: cosine of TF-IDF vectors of the two articles' texts;
+- title: cosine of their titles' TF-IDF vectors;
+- position: where the candidate stands against where the source "should" land,
+  interpolated between anchors — already accepted mappings between the two
+  acts (the codes follow a common model, so order is mostly kept); without
+  anchors, the relative place in the act;
+- chapter: cosine of the titles of the chapters that hold them;
+- defined terms: overlap of the terms each article defines («…», "понимается").
+
+The weights are fitted by `fit_weights` on curated mappings; bench/mappings.py
+evaluates them by cross-validation, never on the pairs it fitted on.
+"""
+from __future__ import annotations
+
+import math
+import re
+from bisect import bisect_left
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import product
+
+import numpy as np
+
+from ingest.index.analysis import STOP_WORDS, fold, terms_of
+from ingest.index.analysis import _TOKEN  # the same tokens the index sees
+from ingest.index.documents import act_documents
+from ingest.mappings.model import NO_TERM_FOUND, Mapping
+from ingest.store import GraphStore
+
+FEATURES = ("text", "title", "position", "chapter", "defined")
+# Fitted on the four curated sets (bench/mappings.py --fit); cross-validated figures in the README.
+DEFAULT_WEIGHTS = {"text": 0.6, "title": 0.25, "position": 0.2, "chapter": 0.05, "defined": 0.0}
+# Words that name the state and its bodies: they differ by construction between
+# jurisdictions and say nothing about the rule.
+JURISDICTION_WORDS = frozenset(
+    "российский федерация рф республика беларусь белорусский рб федеральный федеральное "
+    "закон законодательство законодательный акт правовой иной настоящий кодекс статья пункт часть".split())
+_DEFINED = re.compile(r"«([^»]{3,60})»|\"([^\"]{3,60})\"|под\s+([\w\s-]{3,40}?)\s+понима")
+
+
+@dataclass
+class Article:
+    """An article of an act as the suggester sees it."""
+
+    iri: str
+    eid: str
+    label: str
+    title: str
+    order: int                 # index among the act's articles
+    chapter: str               # title of the enclosing chapter or section
+    text_terms: Counter
+    title_terms: Counter
+    chapter_terms: Counter
+    defined: frozenset[str]
+
+
+@dataclass
+class Candidate:
+    iri: str
+    label: str
+    title: str
+    score: float
+    features: dict[str, float]
+    evidence: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {"iri": self.iri, "label": self.label, "title": self.title, "score": round(self.score, 4),
+                "evidence": {**{k: round(v, 4) for k, v in self.features.items()}, **self.evidence}}
+
+
+@lru_cache(maxsize=200_000)
+def _lemma(word: str) -> str | None:
+    w = fold(word)
+    if w in STOP_WORDS or w[0].isdigit():
+        return None
+    lemma = terms_of(w)[0]
+    return None if lemma in JURISDICTION_WORDS or len(lemma) < 2 else lemma
+
+
+def lemmas(text: str) -> Counter:
+    """Bag of lemmas of a text (stop words, numbers and jurisdiction names left out)."""
+    out: Counter = Counter()
+    for m in _TOKEN.finditer(text):
+        lemma = _lemma(m.group())
+        if lemma:
+            out[lemma] += 1
+    return out
+
+
+def _defined_terms(text: str) -> frozenset[str]:
+    terms = set()
+    for m in _DEFINED.finditer(text):
+        phrase = next(g for g in m.groups() if g)
+        key = " ".join(sorted(lemmas(phrase)))
+        if key:
+            terms.add(key)
+    return frozenset(terms)
+
+
+class ActProfile:
+    """The in-force articles of one act (latest redaction) with their vectors."""
+
+    def __init__(self, store: GraphStore, work: str):
+        self.work = work
+        docs = [d for d in act_documents(store, work) if d.latest]
+        headings = {d.iri: d for d in docs if d.kind in ("chapter", "section", "subsection", "paragraph")}
+        arts = sorted((d for d in docs if d.kind == "article" and d.status == "in_force"), key=lambda d: d.sort)
+        self.articles: list[Article] = []
+        for i, d in enumerate(arts):
+            chapter = ""
+            # the path's last heading above the article is its chapter
+            for h in reversed(d.path.split(" › ")[:-1]):
+                chapter = h
+                break
+            chap_title = next((x.title for x in headings.values() if x.label == chapter and x.title), chapter)
+            self.articles.append(Article(
+                iri=d.iri, eid=d.eid, label=d.label, title=d.title, order=i, chapter=chap_title,
+                text_terms=lemmas(d.text), title_terms=lemmas(d.title), chapter_terms=lemmas(chap_title),
+                defined=_defined_terms(d.text)))
+        self.by_iri = {a.iri: a for a in self.articles}
+
+
+def _tfidf(bags: list[Counter], vocab: dict[str, int], idf: np.ndarray) -> np.ndarray:
+    m = np.zeros((len(bags), len(vocab)), dtype=np.float32)
+    for i, bag in enumerate(bags):
+        for term, n in bag.items():
+            j = vocab.get(term)
+            if j is not None:
+                m[i, j] = (1 + math.log(n)) * idf[j]
+    norms = np.linalg.norm(m, axis=1, keepdims=True)
+    norms[norms == 0] = 1
+    return m / norms
+
+
+class PairModel:
+    """Vectors of two acts in one vocabulary, ready to score source -> target."""
+
+    def __init__(self, source: ActProfile, target: ActProfile):
+        self.source, self.target = source, target
+        arts = source.articles + target.articles
+        self.mats = {}
+        for name, attr in (("text", "text_terms"), ("title", "title_terms"), ("chapter", "chapter_terms")):
+            bags = [getattr(a, attr) for a in arts]
+            df = Counter(t for b in bags for t in b)
+            vocab = {t: i for i, t in enumerate(sorted(df))}
+            idf = np.array([math.log((1 + len(bags)) / (1 + df[t])) + 1 for t in sorted(df)], dtype=np.float32)
+            self.mats[name] = (_tfidf([getattr(a, attr) for a in source.articles], vocab, idf),
+                               _tfidf([getattr(a, attr) for a in target.articles], vocab, idf))
+        self.n_target = len(target.articles)
+
+    def features(self, src: Article, anchors: list[tuple[int, int]]) -> np.ndarray:
+        """Feature matrix (targets x FEATURES) for one source article."""
+        i = src.order
+        cols = []
+        for name in ("text", "title"):
+            s, t = self.mats[name]
+            cols.append(t @ s[i])
+        idx = np.arange(self.n_target, dtype=np.float32)
+        expected = self.expected_position(i, anchors)
+        # within ~10 articles of where the anchors say it should be
+        cols.append(np.exp(-np.abs(idx - expected) / 10.0))
+        s, t = self.mats["chapter"]
+        cols.append(t @ s[i])
+        if src.defined:
+            cols.append(np.array([len(src.defined & a.defined) / len(src.defined | a.defined) if a.defined else 0.0
+                                  for a in self.target.articles], dtype=np.float32))
+        else:
+            cols.append(np.zeros(self.n_target, dtype=np.float32))
+        return np.stack(cols, axis=1)
+
+    def expected_position(self, i: int, anchors: list[tuple[int, int]]) -> float:
+        """Where source article i should land in the target, between the nearest anchors."""
+        n_src = len(self.source.articles)
+        if not anchors:
+            return i / max(1, n_src - 1) * (self.n_target - 1)
+        xs = [a for a, _ in anchors]
+        k = bisect_left(xs, i)
+        if k < len(anchors) and xs[k] == i:
+            return float(anchors[k][1])
+        if k == 0:
+            x1, y1 = anchors[0]
+            return max(0.0, y1 - (x1 - i))
+        if k == len(anchors):
+            x0, y0 = anchors[-1]
+            return min(self.n_target - 1.0, y0 + (i - x0))
+        (x0, y0), (x1, y1) = anchors[k - 1], anchors[k]
+        return y0 + (y1 - y0) * (i - x0) / (x1 - x0)
+
+    def anchors_from(self, pairs: list[tuple[str, str]], exclude: str | None = None) -> list[tuple[int, int]]:
+        """Monotone anchors (source order, target order) from accepted mapping pairs."""
+        pts = sorted({(self.source.by_iri[s].order, self.target.by_iri[o].order) for s, o in pairs
+                      if s != exclude and s in self.source.by_iri and o in self.target.by_iri})
+        # keep the longest increasing run so a crossing pair does not bend the line
+        best: list[tuple[int, int]] = []
+        tails: list[int] = []
+        prev: list[int] = []
+        idx_at: list[int] = []
+        for n, (_, y) in enumerate(pts):
+            k = bisect_left(tails, y)
+            if k == len(tails):
+                tails.append(y)
+                idx_at.append(n)
+            else:
+                tails[k] = y
+                idx_at[k] = n
+            prev.append(idx_at[k - 1] if k else -1)
+        n = idx_at[-1] if idx_at else -1
+        while n >= 0:
+            best.append(pts[n])
+            n = prev[n]
+        return best[::-1]
+
+    def rank(self, src: Article, anchors: list[tuple[int, int]], weights: dict[str, float],
+             k: int = 5) -> list[Candidate]:
+        feats = self.features(src, anchors)
+        w = np.array([weights[f] for f in FEATURES], dtype=np.float32)
+        scores = feats @ w
+        top = np.argsort(-scores)[:k]
+        out = []
+        for j in top:
+            a = self.target.articles[int(j)]
+            shared = [t for t, _ in (src.text_terms & a.text_terms).most_common(10)]
+            out.append(Candidate(
+                iri=a.iri, label=a.label, title=a.title, score=float(scores[j]),
+                features={f: float(feats[j, n]) for n, f in enumerate(FEATURES)},
+                evidence={"shared_lemmas": shared, "shared_defined_terms": sorted(src.defined & a.defined),
+                          "source_chapter": src.chapter, "target_chapter": a.chapter,
+                          "anchors": len(anchors)}))
+        return out
+
+
+class Suggester:
+    """Suggestions over a store, with act profiles cached per act redaction."""
+
+    def __init__(self, store: GraphStore):
+        self.store = store
+        self._profiles: dict[tuple[str, str], ActProfile] = {}
+        self._pairs: dict[tuple[str, str], PairModel] = {}
+
+    def _latest(self, work: str) -> str:
+        rows = self.store.select(f"SELECT (MAX(STR(?d)) AS ?d) WHERE {{ <{work}> eli:is_realized_by ?e . ?e eli:version_date ?d }}")
+        return rows[0].get("d", "") if rows else ""
+
+    def profile(self, work: str) -> ActProfile:
+        key = (work, self._latest(work))
+        if key not in self._profiles:
+            self._profiles[key] = ActProfile(self.store, work)
+        return self._profiles[key]
+
+    def pair(self, source_work: str, target_work: str) -> PairModel:
+        s, t = self.profile(source_work), self.profile(target_work)
+        key = (id(s), id(t))
+        if key not in self._pairs:
+            self._pairs[key] = PairModel(s, t)
+        return self._pairs[key]
+
+    def accepted_pairs(self, source_work: str, target_work: str) -> list[tuple[str, str]]:
+        rows = self.store.select(f"""SELECT ?s ?o WHERE {{
+            ?m a lexmap:Mapping ; lexmap:lifecycle lexmap:Accepted ; owl:annotatedSource ?s ; owl:annotatedTarget ?o ;
+               lexmap:setRelation ?r . FILTER(?r != lexmap:NotRelated)
+            ?s lexmap:act <{source_work}> . ?o lexmap:act <{target_work}> }}""")
+        rows += [{"s": r["o"], "o": r["s"]} for r in self.store.select(f"""SELECT ?s ?o WHERE {{
+            ?m a lexmap:Mapping ; lexmap:lifecycle lexmap:Accepted ; owl:annotatedSource ?s ; owl:annotatedTarget ?o ;
+               lexmap:setRelation ?r . FILTER(?r != lexmap:NotRelated)
+            ?s lexmap:act <{target_work}> . ?o lexmap:act <{source_work}> }}""")]
+        return [(r["s"], r["o"]) for r in rows]
+
+    def suggest(self, source_iri: str, source_work: str, target_work: str, k: int = 5,
+                weights: dict[str, float] | None = None) -> list[Candidate]:
+        """Top-k counterparts of an article (or of the article holding a provision)."""
+        model = self.pair(source_work, target_work)
+        article_iri = source_iri
+        while article_iri not in model.source.by_iri and "__" in article_iri:
+            article_iri = article_iri.rsplit("__", 1)[0]
+        src = model.source.by_iri.get(article_iri)
+        if src is None:
+            raise KeyError(f"{source_iri} is not an article in force of {source_work} (nor inside one)")
+        anchors = model.anchors_from(self.accepted_pairs(source_work, target_work), exclude=src.iri)
+        return model.rank(src, anchors, weights or DEFAULT_WEIGHTS, k)
+
+    def propose_set(self, source_work: str, target_work: str, min_score: float = 0.35,
+                    weights: dict[str, float] | None = None, author: str = "") -> list[Mapping]:
+        """A proposed mapping for every in-force source article: its best candidate, or
+        no counterpart when even the best scores below `min_score`."""
+        model = self.pair(source_work, target_work)
+        anchors = model.anchors_from(self.accepted_pairs(source_work, target_work))
+        out = []
+        for src in model.source.articles:
+            best = model.rank(src, anchors, weights or DEFAULT_WEIGHTS, 1)[0]
+            has = best.score >= min_score
+            f = best.features
+            relation = None if not has else ("equal" if f["text"] > 0.9 and f["title"] > 0.9 else "intersects_with")
+            out.append(Mapping(
+                subject=src.iri, object=best.iri if has else NO_TERM_FOUND, relation=relation,
+                harmonization="unified" if relation == "equal" and f["text"] > 0.97 else "harmonized" if has else "divergent",
+                confidence=round(min(1.0, max(0.0, best.score)), 3), author=author,
+                mapping_date=__import__("datetime").date.today().isoformat(),
+                justification="semapv:CompositeMatching", lifecycle="proposed",
+                comment=(f"suggested: text {f['text']:.2f}, title {f['title']:.2f}, position {f['position']:.2f}"
+                         if has else f"no candidate above {min_score} (best {best.iri.rsplit('/', 1)[-1]} {best.score:.2f})"),
+                subject_label=f"{src.label}. {src.title}".strip(". "),
+                object_label=(f"{best.label}. {best.title}".strip(". ") if has else None)))
+        return out
+
+
+@dataclass
+class EvalResult:
+    queries: int
+    top1: float
+    recall5: float
+    same_title: tuple[int, float, float]
+    diff_title: tuple[int, float, float]
+    misses: list[str]
+
+
+def gold_pairs(mappings: list[Mapping], source: ActProfile, target: ActProfile) -> dict[str, set[str]]:
+    """Source article -> its counterparts among curated mappings with a real relation."""
+    gold: dict[str, set[str]] = {}
+    for m in mappings:
+        if m.relation in (None, "not_related") or m.lifecycle == "rejected":
+            continue
+        if m.subject in source.by_iri and m.object in target.by_iri:
+            gold.setdefault(m.subject, set()).add(m.object)
+    return gold
+
+
+def query_features(model: PairModel, queries: list[str], anchor_pool: dict[str, set[str]]) -> dict[str, np.ndarray]:
+    """Feature matrices of the queries, anchors from `anchor_pool` minus the query itself."""
+    pairs = [(s, o) for s, objs in anchor_pool.items() for o in objs]
+    return {q: model.features(model.source.by_iri[q], model.anchors_from(pairs, exclude=q)) for q in queries}
+
+
+def evaluate(model: PairModel, gold: dict[str, set[str]], feats: dict[str, np.ndarray],
+             weights: dict[str, float]) -> EvalResult:
+    """Top-1 and recall@5 of the queries whose features are given."""
+    w = np.array([weights[f] for f in FEATURES], dtype=np.float32)
+    stats = {True: [0, 0, 0], False: [0, 0, 0]}
+    misses = []
+    target = model.target.articles
+    for q, fm in feats.items():
+        src = model.source.by_iri[q]
+        top = np.argsort(-(fm @ w))[:5]
+        got = [target[int(j)].iri for j in top]
+        same = any(fold(model.target.by_iri[o].title) == fold(src.title) for o in gold[q])
+        st = stats[same]
+        st[0] += 1
+        st[1] += got[0] in gold[q]
+        st[2] += bool(set(got) & gold[q])
+        if got[0] not in gold[q]:
+            misses.append(f"{src.eid} -> {got[0].rsplit('/', 1)[-1]} "
+                          f"(gold {', '.join(sorted(x.rsplit('/', 1)[-1] for x in gold[q]))})")
+    n = stats[True][0] + stats[False][0]
+    rate = lambda a, b: a / b if b else float("nan")  # noqa: E731
+    return EvalResult(
+        queries=n, top1=rate(stats[True][1] + stats[False][1], n), recall5=rate(stats[True][2] + stats[False][2], n),
+        same_title=(stats[True][0], rate(stats[True][1], stats[True][0]), rate(stats[True][2], stats[True][0])),
+        diff_title=(stats[False][0], rate(stats[False][1], stats[False][0]), rate(stats[False][2], stats[False][0])),
+        misses=misses)
+
+
+WEIGHT_GRID = {"text": (0.3, 0.45, 0.6), "title": (0.1, 0.25, 0.4), "position": (0.0, 0.1, 0.2, 0.35, 0.5),
+               "chapter": (0.0, 0.05, 0.15), "defined": (0.0, 0.05)}
+
+
+def fit_weights(model: PairModel, gold: dict[str, set[str]], feats: dict[str, np.ndarray]) -> dict[str, float]:
+    """The grid weights with the best top-1 (then recall@5) on the given query features."""
+    return fit_weights_multi([(model, gold, feats)])
+
+
+def fit_weights_multi(sets: list[tuple[PairModel, dict[str, set[str]], dict[str, np.ndarray]]]) -> dict[str, float]:
+    """Grid search over several act pairs at once: most correct top-1, then recall@5."""
+    best, best_key = DEFAULT_WEIGHTS, (-1.0, -1.0)
+    for combo in product(*(WEIGHT_GRID[f] for f in FEATURES)):
+        w = dict(zip(FEATURES, combo))
+        hits = r5 = 0.0
+        for model, gold, feats in sets:
+            r = evaluate(model, gold, feats, w)
+            hits += r.top1 * r.queries
+            r5 += r.recall5 * r.queries
+        if (hits, r5) > best_key:
+            best, best_key = w, (hits, r5)
+    return best
