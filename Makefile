@@ -32,6 +32,7 @@ test: install
 bench: install
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/search.py
+	$(BIN)/python bench/mappings.py
 
 clean:
 	rm -rf var .pytest_cache

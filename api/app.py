@@ -18,7 +18,8 @@ from ingest.index.indexer import open_backend
 from ingest.index.querylang import Thesaurus
 from ingest.sources import load_manifest
 from ingest.store import GraphStore, StoreError, open_store
-from . import resources, search as search_service
+from . import mapping_routes, mappings as mapping_service, resources, search as search_service
+from .suggest import Suggester
 
 WEB = Path(__file__).resolve().parent / "web"
 templates = Jinja2Templates(directory=str(WEB / "templates"))
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     async def lifespan(app: FastAPI):
         app.state.store = store if store is not None else open_store(settings)
         app.state.backend = backend if backend is not None else open_backend(settings)
+        app.state.suggester = Suggester(app.state.store)
         yield
         if owns_backend:
             app.state.backend.close()
@@ -80,6 +82,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         app.state.store = store
     if backend is not None:
         app.state.backend = backend
+    mapping_routes.install(app)
 
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
@@ -134,6 +137,9 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
                 nt = resources.describe(st(request), settings, full, date)
                 return _rdf_response(nt, "jsonld" if fmt == "jsonld" else "turtle")
             data = resources.get_act(st(request), settings, full, date)
+            if data.get("kind") != "act":
+                ctx = mapping_service.Context(st(request), settings.base_iri, request.app.state.aliases)
+                data["mappings"] = mapping_service.for_provision(ctx, data["iri"])
         except ValueError as exc:
             raise Problem(400, "Malformed identifier", str(exc)) from None
         if fmt == "html":

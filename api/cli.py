@@ -28,17 +28,39 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     try:
         reports = ingest(store, manifest, settings, acts, force=args.force, workers=args.workers)
         _sync_index(store, settings)
+        mapping_failures = _sync_mappings(store, settings, reports, force=args.force)
     finally:
         store.close()
     print(summary_table(reports))
     warnings = sum(1 for r in reports for p in r.problems if p.severity == "warning")
     print(f"{time.perf_counter() - t:.1f} s; {warnings} warning(s) (see `lexmap validate ACT` for details)")
     failed = [r for r in reports if r.status == "failed"]
+    if mapping_failures:
+        _err(f"{mapping_failures} mapping set(s) failed and were left as they were (see above)")
+        if not args.keep_going:
+            return 1
     if failed:
         _err(f"{len(failed)} act(s) failed and were left as they were in the store: "
              + ", ".join(f"{r.key} ({r.date})" for r in failed))
         return 0 if args.keep_going else 1
     return 0
+
+
+def _sync_mappings(store, settings, reports, force: bool = False) -> int:
+    """Flag mappings on changed texts as stale, then load curated sets whose file changed."""
+    from ingest.mappings.curated import load_curated
+    from ingest.mappings.repository import MappingRepository
+    say = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
+    changed = {r.graph.rsplit("/", 2)[0] for r in reports if r.status == "loaded"}
+    if changed:
+        stale = MappingRepository(store, settings.base_iri).mark_stale(changed)
+        if stale:
+            say(f"mappings: {len(stale)} flagged stale (the text of an end changed): {', '.join(stale[:10])}")
+    results = load_curated(store, settings, force=force, progress=say)
+    for r in results:
+        for v in r.violations[:20]:
+            say(f"  {v}")
+    return sum(1 for r in results if r.status == "failed")
 
 
 def _sync_index(store, settings, backend_name: str | None = None, force: bool = False) -> None:
@@ -206,6 +228,114 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _mapping_ctx(settings, store):
+    from . import mappings as svc
+    from .app import _act_aliases
+    return svc.Context(store, settings.base_iri, _act_aliases(settings))
+
+
+def cmd_mappings(args: argparse.Namespace) -> int:
+    """lexmap mappings export|import|suggest|propose|list."""
+    from ingest.mappings.repository import MappingRepository
+    from ingest.mappings.sssom_tsv import MappingFileError, parse, write
+
+    from . import mappings as svc
+    from .suggest import Suggester
+    settings = load_settings()
+    writes = args.action == "import"
+    if writes:   # a file that does not parse is refused before the store is touched
+        from pathlib import Path
+        try:
+            mset = parse(Path(args.file).read_text(encoding="utf-8"), args.file, settings.base_iri)
+        except (MappingFileError, UnicodeDecodeError, OSError) as exc:
+            for p in getattr(exc, "problems", [str(exc)]):
+                _err(p)
+            return 1
+    store = open_store(settings, read_only=not writes)
+    ctx = _mapping_ctx(settings, store)
+    try:
+        if args.action == "export":
+            body, _ = svc.export(ctx, args.format, args.source_act, args.target_act)
+            _emit(body, args.output)
+        elif args.action == "list":
+            data = svc.list_mappings(ctx, args.source_act, args.target_act, provision=args.provision, limit=1000)
+            for m in data["mappings"]:
+                obj = m["object"]["label"] if m["object"] else "— нет соответствия —"
+                print(f"{m['id']}  {m['lifecycle']:<8} {m['relation'] or '':<15} {m['confidence']:<4} "
+                      f"{m['subject']['label']}  →  {obj}")
+            print(f"{data['total']} mapping(s)")
+        elif args.action == "suggest":
+            data = svc.suggest(ctx, Suggester(store), args.source, args.target_act, args.limit)
+            if args.json:
+                print(json.dumps(data, ensure_ascii=False, indent=1))
+            else:
+                for i, c in enumerate(data["candidates"], 1):
+                    ev = c["evidence"]
+                    print(f"{i}. {c['score']:.3f}  {c['label']}. {c['title']}  [{c['iri']}]")
+                    print(f"   text {ev['text']:.2f}  title {ev['title']:.2f}  position {ev['position']:.2f}  "
+                          f"chapter {ev['chapter']:.2f}; shared: {', '.join(ev['shared_lemmas'][:8])}")
+        elif args.action == "propose":
+            src, tgt = svc.act_iri(ctx, args.source_act), svc.act_iri(ctx, args.target_act)
+            repo = MappingRepository(store, settings.base_iri)
+            proposed = Suggester(store).propose_set(src, tgt, args.min_score, author=repo.agent_iri("suggester"))
+            meta = {"mapping_set_id": f"{settings.base_iri}/mappings/proposed", "license":
+                    "https://creativecommons.org/licenses/by/4.0/", "subject_source": src, "object_source": tgt,
+                    "mapping_set_description": "Proposed by the lexmap suggester; every row needs review."}
+            _emit(write(proposed, meta, svc._prefixes(ctx, proposed), settings.base_iri), args.output)
+            print(f"{len(proposed)} proposed mapping(s), "
+                  f"{sum(1 for m in proposed if m.no_counterpart)} without counterpart", file=sys.stderr)
+        elif args.action == "import":
+            from pathlib import Path
+            path = Path(args.file)
+            repo = MappingRepository(store, settings.base_iri)
+            name = args.name or path.name.removesuffix(".sssom.tsv").removesuffix(".tsv")
+            rep = repo.load_set(mset, name, repo.agent_iri(args.agent), str(path))
+            if rep.violations:
+                for v in rep.violations:
+                    _err(v)
+                _err(f"{len(rep.violations)} problem(s); nothing was imported")
+                return 1
+            print(f"imported {rep.loaded} mapping(s) as set {name}")
+    except svc.BadRequest as exc:
+        _err(str(exc))
+        return 2
+    finally:
+        store.close()
+    return 0
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output:
+        with open(output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    else:
+        sys.stdout.write(text)
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    """lexmap keys add|list|revoke: API keys of editors and reviewers (stored hashed)."""
+    from . import auth
+    path = load_settings().api_keys
+    if args.action == "add":
+        try:
+            key = auth.add_key(path, args.name, args.role or ["editor"], args.label or "")
+        except ValueError as exc:
+            _err(str(exc))
+            return 2
+        print(key)
+        print(f"key for {args.name} ({', '.join(args.role or ['editor'])}) stored hashed in {path}; "
+              "it is shown only now", file=sys.stderr)
+    elif args.action == "list":
+        for r in auth.load_keys(path):
+            print(f"{r['name']:<20} {', '.join(r.get('roles', [])):<18} {r.get('label', '')}")
+    elif args.action == "revoke":
+        if not auth.revoke_key(path, args.name):
+            _err(f"no key named {args.name!r} in {path}")
+            return 2
+        print(f"revoked {args.name}")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -250,6 +380,44 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", choices=["tantivy", "whoosh"], help="default: LEXMAP_SEARCH_BACKEND or tantivy")
     p.add_argument("--changed", action="store_true", help="only acts whose graph changed since indexed")
     p.set_defaults(fn=cmd_reindex)
+    p = sub.add_parser("mappings", help="clause mappings: export, import, list, suggest, propose")
+    msub = p.add_subparsers(dest="action", required=True)
+    q = msub.add_parser("export", help="mappings as SSSOM TSV, CSV, Turtle or JSON-LD")
+    q.add_argument("--format", choices=["sssom", "csv", "ttl", "jsonld"], default="sssom")
+    q.add_argument("--source-act")
+    q.add_argument("--target-act")
+    q.add_argument("-o", "--output", help="file to write (default: standard output)")
+    q = msub.add_parser("import", help="validate an SSSOM TSV and load it as one mapping set (all or nothing)")
+    q.add_argument("file")
+    q.add_argument("--name", help="set name (default: the file name)")
+    q.add_argument("--agent", default="cli", help="who imports (agent name in the PROV trail)")
+    q = msub.add_parser("list", help="mappings of two acts or of one provision")
+    q.add_argument("--source-act")
+    q.add_argument("--target-act")
+    q.add_argument("--provision")
+    q = msub.add_parser("suggest", help="candidate counterparts of a provision in an act of the other jurisdiction")
+    q.add_argument("source", help="ELI path of the provision")
+    q.add_argument("--target-act", required=True)
+    q.add_argument("--limit", type=int, default=5)
+    q.add_argument("--json", action="store_true")
+    q = msub.add_parser("propose", help="batch: a proposed mapping set for a pair of acts (SSSOM TSV)")
+    q.add_argument("--source-act", required=True)
+    q.add_argument("--target-act", required=True)
+    q.add_argument("--min-score", type=float, default=0.35)
+    q.add_argument("-o", "--output")
+    p.set_defaults(fn=cmd_mappings)
+
+    p = sub.add_parser("keys", help="API keys of editors and reviewers")
+    ksub = p.add_subparsers(dest="action", required=True)
+    q = ksub.add_parser("add", help="create a key (printed once)")
+    q.add_argument("name")
+    q.add_argument("--role", action="append", choices=["editor", "reviewer"])
+    q.add_argument("--label", help="the person's name as shown in mappings")
+    ksub.add_parser("list")
+    q = ksub.add_parser("revoke")
+    q.add_argument("name")
+    p.set_defaults(fn=cmd_keys)
+
     p = sub.add_parser("serve", help="serve the API and the web page")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)

@@ -22,6 +22,7 @@ import math
 import re
 from bisect import bisect_left
 from collections import Counter
+from datetime import date
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import product
@@ -301,7 +302,7 @@ class Suggester:
                 subject=src.iri, object=best.iri if has else NO_TERM_FOUND, relation=relation,
                 harmonization="unified" if relation == "equal" and f["text"] > 0.97 else "harmonized" if has else "divergent",
                 confidence=round(min(1.0, max(0.0, best.score)), 3), author=author,
-                mapping_date=__import__("datetime").date.today().isoformat(),
+                mapping_date=date.today().isoformat(),
                 justification="semapv:CompositeMatching", lifecycle="proposed",
                 comment=(f"suggested: text {f['text']:.2f}, title {f['title']:.2f}, position {f['position']:.2f}"
                          if has else f"no candidate above {min_score} (best {best.iri.rsplit('/', 1)[-1]} {best.score:.2f})"),

@@ -47,6 +47,11 @@ class Settings:
         return Path(self.extra.get("thesaurus") or self.manifest.parent / "thesaurus.toml")
 
     @property
+    def api_keys(self) -> Path:
+        """API keys of editors and reviewers (names, roles, sha256 of each key)."""
+        return Path(self.extra.get("api_keys") or self.data_dir / "api-keys.toml")
+
+    @property
     def state_file(self) -> Path:
         """Per-act ingest bookkeeping (checksums of what is loaded)."""
         return self.data_dir / "ingested.json"
@@ -66,5 +71,6 @@ def load_settings() -> Settings:
         max_source_bytes=int(_env("LEXMAP_MAX_SOURCE_BYTES", str(64 * 1024 * 1024))),
         allow_download=_env("LEXMAP_ALLOW_DOWNLOAD", "1") not in ("0", "false", "no"),
         search_backend=_env("LEXMAP_SEARCH_BACKEND", "tantivy"),
-        extra={"thesaurus": os.environ["LEXMAP_THESAURUS"]} if os.environ.get("LEXMAP_THESAURUS") else {},
+        extra={k: os.environ[v] for k, v in (("thesaurus", "LEXMAP_THESAURUS"), ("api_keys", "LEXMAP_API_KEYS"))
+               if os.environ.get(v)},
     )

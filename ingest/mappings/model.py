@@ -46,14 +46,16 @@ def default_predicate(relation: str | None, harmonization: str) -> tuple[str, st
         "superset_of": ("skos:narrowMatch", None),
         "intersects_with": ("skos:relatedMatch", None),
         "not_related": ("skos:relatedMatch", "Not"),
-    }[relation]
+    }.get(relation, ("skos:relatedMatch", None))   # an unknown relation is left to the shapes to report
 
 
 def default_strength(relation: str | None, harmonization: str) -> int | None:
     """NIST IR 8477 strength (0-10) when the author gave none."""
     if relation is None:
         return None
-    base = {"equal": 9, "subset_of": 7, "superset_of": 7, "intersects_with": 5, "not_related": 0}[relation]
+    base = {"equal": 9, "subset_of": 7, "superset_of": 7, "intersects_with": 5, "not_related": 0}.get(relation)
+    if base is None:
+        return None
     return min(10, base + 1) if harmonization == "unified" else base - (2 if harmonization == "divergent" and base else 0)
 
 

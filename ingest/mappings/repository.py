@@ -123,6 +123,10 @@ class MappingRepository:
                              expression=r["e"], text_hash=text_hash(text))
         return out
 
+    def short_titles(self) -> dict[str, str]:
+        """Act IRI -> its short citation title (ГК РФ), for labels."""
+        return {r["w"]: r["s"] for r in self.store.select("SELECT ?w ?s WHERE { ?w a lexmap:Act ; eli:title_short ?s }")}
+
     def _end_facts(self, ends: dict[str, End]) -> Graph:
         g = Graph()
         for e in ends.values():
@@ -133,6 +137,8 @@ class MappingRepository:
 
     def complete(self, m: Mapping, ends: dict[str, End], short: dict[str, str] | None = None) -> Mapping:
         """Fill labels, redactions and text hashes from the store where the mapping lacks them."""
+        if short is None:
+            short = self.short_titles()
         changes: dict = {}
         for side in ("subject", "object"):
             end = ends.get(getattr(m, side))
@@ -151,7 +157,12 @@ class MappingRepository:
                  origin: dict[str, str] | None = None) -> list[Violation]:
         """SHACL violations of mappings checked against the store facts of their ends."""
         g = to_graph(mappings, self.base, self._end_facts(ends))
-        return validate_graph(g, origin=origin, shapes=MAPPING_SHAPES_PATH)
+        for m in mappings:
+            node = URIRef(mapping_iri(self.base, m.record_id))
+            for prop, end in ((LEXMAP.subjectJurisdiction, m.subject), (LEXMAP.objectJurisdiction, m.object)):
+                if end in ends:
+                    g.add((node, prop, Literal(ends[end].jurisdiction)))
+        return validate_graph(g, origin=origin, engine_name="pyshacl", shapes=MAPPING_SHAPES_PATH)
 
     # ------------------------------------------------------------------ reads
     def list(self, f: Filters | None = None, limit: int | None = None, offset: int = 0) -> list[Mapping]:

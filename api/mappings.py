@@ -1,0 +1,242 @@
+"""Mapping services shared by the HTTP routes and the CLI: list, read, create,
+review, suggest, export. The store work is in ingest.mappings.repository."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import uuid
+from dataclasses import dataclass
+
+from rdflib import Graph
+
+from ingest.mappings.model import (HARMONIZATION, LIFECYCLE, NO_TERM_FOUND, RATIONALES, RELATIONS, Mapping,
+                                   mapping_iri, today)
+from ingest.mappings.repository import Filters, MappingError, MappingRepository
+from ingest.mappings.sssom_tsv import write as write_sssom
+from ingest.store import GraphStore
+from ontology import PREFIXES
+
+from .suggest import Suggester
+
+EXPORT_FORMATS = {"sssom": "text/tab-separated-values; charset=utf-8", "csv": "text/csv; charset=utf-8",
+                  "ttl": "text/turtle; charset=utf-8", "jsonld": "application/ld+json"}
+
+
+class BadRequest(ValueError):
+    """A request naming something that does not exist or a value outside a closed list."""
+
+
+@dataclass
+class Context:
+    store: GraphStore
+    base_iri: str
+    aliases: dict[str, str]          # manifest key -> ELI path of the act
+
+    @property
+    def repo(self) -> MappingRepository:
+        return MappingRepository(self.store, self.base_iri)
+
+
+def to_iri(ctx: Context, ref: str) -> str:
+    """An ELI path, a manifest key or an IRI -> IRI under the base."""
+    ref = ref.strip()
+    if ref.startswith(("http://", "https://")):
+        return ref.rstrip("/")
+    ref = ctx.aliases.get(ref, ref).strip("/")
+    if not ref.startswith("eli/"):
+        ref = "eli/" + ref
+    return f"{ctx.base_iri}/{ref}"
+
+
+def act_iri(ctx: Context, ref: str) -> str:
+    iri = to_iri(ctx, ref)
+    if not ctx.store.ask(f"ASK {{ <{iri}> a lexmap:Act }}"):
+        raise BadRequest(f"no act {ref!r} in the store; use an ELI path such as eli/ru/kodeks/1994/51-fz or a manifest key")
+    return iri
+
+
+def provision_iri(ctx: Context, ref: str) -> tuple[str, str]:
+    """(provision IRI, IRI of its act) of an existing provision."""
+    iri = to_iri(ctx, ref)
+    rows = ctx.store.select(f"SELECT ?w WHERE {{ <{iri}> a lexmap:Provision ; lexmap:act ?w }} LIMIT 1")
+    if not rows:
+        raise BadRequest(f"no provision {ref!r} in the store")
+    return iri, rows[0]["w"]
+
+
+def _check(values: tuple[str, ...], table: dict, name: str) -> tuple[str, ...]:
+    bad = [v for v in values if v not in table]
+    if bad:
+        raise BadRequest(f"unknown {name} {bad[0]!r}; use one of {', '.join(table)}")
+    return values
+
+
+def as_json(m: Mapping, base_iri: str) -> dict:
+    """The public JSON of a mapping."""
+    def eli(iri: str | None) -> str | None:
+        return iri[len(base_iri) + 1:] if iri and iri.startswith(base_iri + "/") else iri
+    return {
+        "id": m.record_id, "iri": mapping_iri(base_iri, m.record_id),
+        "subject": {"iri": m.subject, "eli": eli(m.subject), "label": m.subject_label, "redaction": m.subject_version},
+        "object": None if m.no_counterpart else {"iri": m.object, "eli": eli(m.object), "label": m.object_label,
+                                                  "redaction": m.object_version},
+        "no_counterpart": m.no_counterpart,
+        "predicate": m.predicate, "predicate_modifier": m.predicate_modifier,
+        "relation": m.relation, "rationale": m.rationale, "strength": m.strength,
+        "harmonization": m.harmonization, "confidence": m.confidence, "lifecycle": m.lifecycle,
+        "stale": m.lifecycle == "stale", "stale_from": m.stale_from,
+        "justification": m.justification, "author": {"iri": m.author, "label": m.author_label},
+        "reviewer": {"iri": m.reviewer, "label": m.reviewer_label} if m.reviewer else None,
+        "mapping_date": m.mapping_date, "comment": m.comment, "mapping_set": m.mapping_set,
+    }
+
+
+def list_mappings(ctx: Context, source: str | None = None, target: str | None = None, act: str | None = None,
+                  provision: str | None = None, status: tuple[str, ...] = (), relation: tuple[str, ...] = (),
+                  harmonization: tuple[str, ...] = (), limit: int = 100, offset: int = 0) -> dict:
+    """Mappings filtered by acts (source = subject's, target = object's), provision and closed-list values."""
+    if not 1 <= limit <= 1000 or offset < 0:
+        raise BadRequest("limit must be 1..1000 and offset >= 0")
+    f = Filters(lifecycle=_check(status, LIFECYCLE, "status"), relation=_check(relation, RELATIONS, "relation"),
+                harmonization=_check(harmonization, HARMONIZATION, "harmonization"))
+    if source:
+        f.source_act = act_iri(ctx, source)
+    if target:
+        f.target_act = act_iri(ctx, target)
+    if act:
+        f.act = act_iri(ctx, act)
+    if provision:
+        f.provision = provision_iri(ctx, provision)[0]
+    allm = ctx.repo.list(f)
+    return {"total": len(allm), "offset": offset, "limit": limit,
+            "mappings": [as_json(m, ctx.base_iri) for m in allm[offset:offset + limit]]}
+
+
+def for_provision(ctx: Context, iri: str) -> list[dict]:
+    """Mappings of a provision, of its sub-provisions, and of its article when it is a part."""
+    f = Filters(provision=iri)
+    out = ctx.repo.list(f)
+    if "__" in iri:   # a part or point: its article's mappings concern it too
+        seen = {m.record_id for m in out}
+        article = iri.split("__", 1)[0]
+        out += [m for m in ctx.repo.list(Filters(provision=article)) if m.record_id not in seen
+                and article in (m.subject, m.object)]
+    return [as_json(m, ctx.base_iri) for m in out]
+
+
+def get_mapping(ctx: Context, record_id: str) -> dict:
+    m = ctx.repo.get(record_id)
+    if m is None:
+        raise KeyError(record_id)
+    return {**as_json(m, ctx.base_iri), "history": ctx.repo.history(record_id)}
+
+
+def create_mapping(ctx: Context, body: dict, agent: str, agent_label: str = "") -> dict:
+    """A new `proposed` mapping from a JSON body (subject, object|null, relation, harmonization, confidence …)."""
+    subject, _ = provision_iri(ctx, str(body.get("subject") or ""))
+    obj_ref = body.get("object")
+    obj = provision_iri(ctx, str(obj_ref))[0] if obj_ref else NO_TERM_FOUND
+    relation = body.get("relation") if obj_ref else None
+    if obj_ref and relation not in RELATIONS:
+        raise BadRequest(f"relation {relation!r}: use one of {', '.join(RELATIONS)}")
+    harmonization = body.get("harmonization", "divergent" if not obj_ref else None)
+    if harmonization not in HARMONIZATION:
+        raise BadRequest(f"harmonization {harmonization!r}: use one of {', '.join(HARMONIZATION)}")
+    rationale = body.get("rationale")
+    if rationale is not None and rationale not in RATIONALES:
+        raise BadRequest(f"rationale {rationale!r}: use one of {', '.join(RATIONALES)}")
+    try:
+        confidence = float(body.get("confidence", 0.8))
+        strength = int(body["strength"]) if body.get("strength") is not None else None
+    except (TypeError, ValueError):
+        raise BadRequest("confidence must be a number in [0, 1] and strength an integer 0..10") from None
+    m = Mapping(subject=subject, object=obj, relation=relation, harmonization=harmonization, confidence=confidence,
+                author=agent, author_label=agent_label or None, mapping_date=today(), rationale=rationale,
+                strength=strength, comment=(str(body["comment"])[:2000] if body.get("comment") else None),
+                justification="semapv:ManualMappingCuration", record_id=uuid.uuid4().hex[:16])
+    created = ctx.repo.create(m, agent)
+    return as_json(created, ctx.base_iri)
+
+
+def review_mapping(ctx: Context, record_id: str, decision: str, agent: str, comment: str | None,
+                   agent_label: str = "") -> dict:
+    m = ctx.repo.review(record_id, decision, agent, comment, agent_label or None)
+    return {**as_json(m, ctx.base_iri), "history": ctx.repo.history(record_id)}
+
+
+def suggest(ctx: Context, suggester: Suggester, source: str, target_act: str, limit: int = 5) -> dict:
+    src, src_work = provision_iri(ctx, source)
+    tgt = act_iri(ctx, target_act)
+    if not 1 <= limit <= 50:
+        raise BadRequest("limit must be 1..50")
+    jur = {r["w"]: r["j"] for r in ctx.store.select(
+        f"SELECT ?w ?j WHERE {{ VALUES ?w {{ <{src_work}> <{tgt}> }} ?w lexmap:jurisdiction ?j }}")}
+    if jur.get(src_work) == jur.get(tgt):
+        raise BadRequest("source and target act are in the same jurisdiction; suggestions cross jurisdictions")
+    try:
+        cands = suggester.suggest(src, src_work, tgt, limit)
+    except KeyError as exc:
+        raise BadRequest(str(exc.args[0])) from None
+    return {"source": src, "target_act": tgt, "candidates": [c.as_dict() for c in cands]}
+
+
+def _prefixes(ctx: Context, mappings: list[Mapping]) -> dict[str, str]:
+    works = {r["w"]: r["id"] for r in ctx.store.select("SELECT ?w ?id WHERE { ?w a lexmap:Act ; dcterms:identifier ?id }")}
+    used = {x.rsplit("/", 1)[0] for m in mappings for x in (m.subject, m.object) if x != NO_TERM_FOUND}
+    out = {"lexmapagent": f"{ctx.base_iri}/agent/"}
+    for w, path in works.items():
+        if w in used:
+            out[path.removeprefix("eli/").replace("/", "_")] = w + "/"
+    return out
+
+
+def export(ctx: Context, fmt: str, source_act: str | None = None, target_act: str | None = None) -> tuple[str, str]:
+    """(body, media type) of the mappings between two acts (or all) in sssom|csv|ttl|jsonld."""
+    if fmt not in EXPORT_FORMATS:
+        raise BadRequest(f"format {fmt!r}: use one of {', '.join(EXPORT_FORMATS)}")
+    f = Filters()
+    if source_act:
+        f.source_act = act_iri(ctx, source_act)
+    if target_act:
+        f.target_act = act_iri(ctx, target_act)
+    mappings = ctx.repo.list(f)
+    if target_act:
+        # a provision with no counterpart has no target act: keep the gaps of either act
+        have = {x.record_id for x in mappings}
+        for work in (f.source_act, f.target_act):
+            if work:
+                mappings += [m for m in ctx.repo.list(Filters(source_act=work))
+                             if m.no_counterpart and m.record_id not in have]
+                have = {x.record_id for x in mappings}
+    if fmt == "sssom":
+        meta = {"mapping_set_id": f"{ctx.base_iri}/mappings/export",
+                "mapping_set_title": "lexmap export" + (f": {source_act} → {target_act}" if source_act or target_act else ""),
+                "license": "https://creativecommons.org/licenses/by/4.0/", "mapping_date": today()}
+        if f.source_act:
+            meta["subject_source"] = f.source_act
+        if f.target_act:
+            meta["object_source"] = f.target_act
+        return write_sssom(mappings, meta, _prefixes(ctx, mappings), ctx.base_iri), EXPORT_FORMATS[fmt]
+    if fmt == "csv":
+        out = io.StringIO()
+        w = csv.writer(out)
+        w.writerow(["id", "subject", "subject_label", "relation", "object", "object_label", "harmonization",
+                    "confidence", "lifecycle", "author", "reviewer", "mapping_date", "comment"])
+        for m in mappings:
+            w.writerow([m.record_id, m.subject, m.subject_label, m.relation or "no counterpart",
+                        "" if m.no_counterpart else m.object, m.object_label or "", m.harmonization, m.confidence,
+                        m.lifecycle, m.author_label or m.author, m.reviewer_label or m.reviewer or "",
+                        m.mapping_date, m.comment or ""])
+        return out.getvalue(), EXPORT_FORMATS[fmt]
+    from ingest.mappings.model import to_graph
+    g = to_graph(mappings, ctx.base_iri, Graph())
+    for p, ns in PREFIXES.items():
+        g.bind(p, ns)
+    if fmt == "ttl":
+        return g.serialize(format="turtle"), EXPORT_FORMATS[fmt]
+    return json.dumps(json.loads(g.serialize(format="json-ld")), ensure_ascii=False, indent=1), EXPORT_FORMATS[fmt]
+
+
+__all__ = ["BadRequest", "Context", "MappingError", "as_json", "create_mapping", "export", "for_provision",
+           "get_mapping", "list_mappings", "review_mapping", "suggest"]
