@@ -119,9 +119,11 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         return date
 
     @app.get("/acts", summary="List acts", tags=["acts"])
-    def acts(request: Request, jurisdiction: str | None = Query(None, pattern="^[a-z]{2}$")) -> Any:
-        """Every act in the store, optionally of one jurisdiction (ru, by)."""
-        return {"acts": resources.list_acts(st(request), jurisdiction)}
+    def acts(request: Request, jurisdiction: str | None = Query(None, pattern="^[a-z]{2}$"),
+             date: str | None = Query(None, description="as of this date: the redaction in force then")) -> Any:
+        """Every act in the store, optionally of one jurisdiction (ru, by) and as of a date."""
+        check_date(date)
+        return {"date": date, "acts": resources.list_acts(st(request), jurisdiction, date)}
 
     @app.get("/eli/{path:path}", summary="Resolve an ELI identifier", tags=["acts"],
              responses={200: {"content": {"application/json": {}, "text/turtle": {}, "application/ld+json": {},

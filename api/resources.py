@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from ingest.config import Settings
 from ingest.identifiers import EliPath, parse_eli_path
 from ingest.store import GraphStore
-from ingest.text import provision_text, status_name
+from ingest.text import provision_redactions, provision_text, status_name
 
 class NotFound(LookupError):
     """The identifier is well-formed but names nothing in the store."""
@@ -20,9 +20,11 @@ def _lit(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-def list_acts(store: GraphStore, jurisdiction: str | None = None) -> list[dict]:
-    """Every act in the store with its latest redaction and article count."""
+def list_acts(store: GraphStore, jurisdiction: str | None = None, as_of: str | None = None) -> list[dict]:
+    """Every act in the store with its latest redaction (or the one in force on `as_of`) and article count."""
     flt = f"FILTER(?j = {_lit(jurisdiction)})" if jurisdiction else ""
+    if as_of:
+        flt += f' FILTER(?d <= "{as_of}"^^xsd:date)'   # acts with a redaction on that day
     rows = store.select(f"""
         SELECT ?w ?id ?j ?type ?num ?title ?adopted (MAX(?d) AS ?latest) (COUNT(DISTINCT ?e) AS ?redactions)
         WHERE {{
@@ -36,7 +38,8 @@ def list_acts(store: GraphStore, jurisdiction: str | None = None) -> list[dict]:
         GROUP BY ?w""")}
     return [{
         "iri": r["w"], "eli": r["id"], "jurisdiction": r["j"], "type": r["type"], "number": r["num"],
-        "title": r["title"], "adopted": r["adopted"], "latest_redaction": r["latest"],
+        "title": r["title"], "adopted": r["adopted"],
+        "latest_redaction" if not as_of else "redaction": r["latest"],
         "redactions": int(r["redactions"]), "articles": counts.get(r["w"], 0),
     } for r in rows]
 
@@ -99,7 +102,8 @@ def get_act(store: GraphStore, settings: Settings, path: str, as_of: str | None 
 def _children(store: GraphStore, parent: str, parent_expr: str, expr: str) -> list[dict]:
     rows = store.select(f"""
         SELECT DISTINCT ?c ?eid ?kind ?num ?sort ?label ?title ?st WHERE {{
-            ?c eli:is_part_of <{parent}> ; lexmap:eId ?eid ; lexmap:subdivisionKind ?kind ; lexmap:sortKey ?sort .
+            GRAPH <{expr}> {{ ?c eli:is_part_of <{parent}> ; lexmap:sortKey ?sort }}
+            ?c lexmap:eId ?eid ; lexmap:subdivisionKind ?kind .
             OPTIONAL {{ ?c eli:number ?num }}
             OPTIONAL {{ ?ce eli:realizes ?c ; eli:is_part_of <{parent_expr}> .
                        OPTIONAL {{ ?ce lexmap:label ?label }} OPTIONAL {{ ?ce eli:title ?title }}
@@ -118,7 +122,9 @@ def get_provision(store: GraphStore, settings: Settings, path: str, as_of: str |
     iri, eid = res.iri, res.path.eid
     pe = f"{res.expression}/{eid}"
     ident = store.select(f"""SELECT ?kind ?num ?parent ?sort WHERE {{ <{iri}> lexmap:subdivisionKind ?kind ;
-        eli:is_part_of ?parent ; lexmap:sortKey ?sort . OPTIONAL {{ <{iri}> eli:number ?num }} }} LIMIT 1""")[0]
+        eli:is_part_of ?parent ; lexmap:sortKey ?sort . OPTIONAL {{ <{iri}> eli:number ?num }}
+        OPTIONAL {{ GRAPH ?g {{ <{iri}> lexmap:sortKey ?sort }} FILTER(?g = <{res.expression}>) }} }}
+        ORDER BY DESC(BOUND(?g)) LIMIT 1""")[0]
     expr_rows = store.select(f"""SELECT ?label ?title ?text ?wrap ?st WHERE {{ <{pe}> eli:realizes <{iri}> .
         OPTIONAL {{ <{pe}> lexmap:label ?label }} OPTIONAL {{ <{pe}> eli:title ?title }}
         OPTIONAL {{ <{pe}> lexmap:text ?text }} OPTIONAL {{ <{pe}> lexmap:wrapUp ?wrap }}
@@ -128,7 +134,8 @@ def get_provision(store: GraphStore, settings: Settings, path: str, as_of: str |
     notes = [r["n"] for r in store.select(f"SELECT ?n WHERE {{ <{pe}> lexmap:note ?n }}")]
     defects = [r["d"] for r in store.select(f"SELECT ?d WHERE {{ <{pe}> lexmap:sourceDefect ?d }}")]
     crumbs = store.select(f"""SELECT DISTINCT ?a ?eid ?kind ?sort ?label ?title WHERE {{
-        <{iri}> eli:is_part_of+ ?a . ?a lexmap:eId ?eid ; lexmap:subdivisionKind ?kind ; lexmap:sortKey ?sort .
+        GRAPH <{res.expression}> {{ <{iri}> eli:is_part_of+ ?a . ?a lexmap:sortKey ?sort }}
+        ?a lexmap:eId ?eid ; lexmap:subdivisionKind ?kind .
         OPTIONAL {{ ?ae eli:realizes ?a ; eli:version_date ?d . FILTER(?d = "{res.version}"^^xsd:date)
                    OPTIONAL {{ ?ae lexmap:label ?label }} OPTIONAL {{ ?ae eli:title ?title }} }} }} ORDER BY ?sort""")
     act_title = store.select(f"SELECT ?t WHERE {{ <{res.work}> eli:title ?t }} LIMIT 1")[0]["t"]
@@ -142,6 +149,7 @@ def get_provision(store: GraphStore, settings: Settings, path: str, as_of: str |
         "status": status_name(e.get("st")), "notes": notes, "source_defects": defects, "breadcrumb": breadcrumb,
         "children": _children(store, iri, pe, res.expression),
         "full_text": full_text(store, res.work, res.expression, eid),
+        "redactions": provision_redactions(store, res.work, eid),
     }
 
 
@@ -162,8 +170,9 @@ def describe(store: GraphStore, settings: Settings, path: str, as_of: str | None
 def stats(store: GraphStore) -> dict:
     """Counts per act: articles, provisions, triples; and totals."""
     per_act = store.select("""
-        SELECT ?w ?id (COUNT(DISTINCT ?p) AS ?provisions) (SUM(IF(?k = "article", 1, 0)) AS ?articles) WHERE {
-            ?w a lexmap:Act ; dcterms:identifier ?id . ?p lexmap:act ?w ; lexmap:subdivisionKind ?k }
+        SELECT ?w ?id (COUNT(DISTINCT ?p) AS ?provisions) (COUNT(DISTINCT ?a) AS ?articles) WHERE {
+            ?w a lexmap:Act ; dcterms:identifier ?id . ?p lexmap:act ?w ; lexmap:subdivisionKind ?k .
+            BIND(IF(?k = "article", ?p, ?unbound) AS ?a) }
         GROUP BY ?w ?id ORDER BY ?id""")
     triples = store.select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
     total = sum(int(r["n"]) for r in triples)

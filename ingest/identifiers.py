@@ -146,7 +146,7 @@ def _segment(node: Provision) -> str:
 
 
 # Kinds whose numbering runs through the whole act (so their eId stands alone).
-_ACT_WIDE = frozenset({"part", "section", "chapter", "article", "preamble"})
+_ACT_WIDE = frozenset({"part", "section", "chapter", "article", "preamble", "attachment"})
 _RESTARTABLE = frozenset({"section", "chapter"})
 
 
@@ -160,9 +160,11 @@ def assign_eids(doc: ParsedDocument) -> None:
     seen: dict[str, tuple[Provision, list[Provision]]] = {}
     dropped: list[tuple[Provision, list[Provision]]] = []
 
-    def visit(node: Provision, parent_eid: str | None, siblings: list[Provision]) -> None:
+    def visit(node: Provision, parent_eid: str | None, siblings: list[Provision], attached: bool = False) -> None:
         seg = _segment(node)
-        node.eid = seg if node.kind in _ACT_WIDE or parent_eid is None else f"{parent_eid}__{seg}"
+        # inside a schedule (attachment) numbering starts again: qualify everything by its parent
+        stands_alone = node.kind in _ACT_WIDE and not attached
+        node.eid = seg if stands_alone or parent_eid is None else f"{parent_eid}__{seg}"
         if node.kind in _RESTARTABLE and node.eid in seen and parent_eid is not None:
             # Container numbering restarts in this act (e.g. chapters per part of
             # a code): qualify by the parent. Articles are never qualified, so a
@@ -190,7 +192,7 @@ def assign_eids(doc: ParsedDocument) -> None:
         else:
             seen[node.eid] = (node, siblings)
         for child in node.children:
-            visit(child, node.eid, node.children)
+            visit(child, node.eid, node.children, attached or node.kind == "attachment")
 
     for top in doc.children:
         visit(top, None, doc.children)

@@ -28,7 +28,7 @@ from .to_rdf import act_to_graph
 from .validate import validate_graph
 
 # Bump when parsing or RDF output changes, so stores built by older code reload.
-INGEST_VERSION = "4"
+INGEST_VERSION = "6"
 
 
 @dataclass

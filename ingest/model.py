@@ -24,6 +24,8 @@ EID_PREFIX: dict[str, str] = {
     "subpoint": "subpoint",    # а) inside 1)
     "note": "note",            # Примечание к статье
     "item": "item",
+    "attachment": "att",
+    "list": "list",            # a list of items inside a unit (Akoma Ntoso blockList)       # a schedule / annex (Akoma Ntoso attachment, component)
 }
 CONTAINER_KINDS = frozenset({"part", "section", "subsection", "chapter", "paragraph", "subparagraph"})
 

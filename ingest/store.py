@@ -65,6 +65,23 @@ class GraphStore(Protocol):
         """Release the store."""
 
 
+def _distinct(rows: list[Row]) -> list[Row]:
+    """Rows without repeats, in their order.
+
+    The union default graph is a bag of quads: a work-level triple (an act's
+    title, a provision's eId) is stated in the graph of each redaction and
+    comes back once per redaction. lexmap reads the dataset as a set.
+    """
+    seen: set = set()
+    out = []
+    for r in rows:
+        key = tuple(sorted(r.items()))
+        if key not in seen:
+            seen.add(key)
+            out.append(r)
+    return out
+
+
 def _prefixed(sparql: str) -> str:
     return SPARQL_PREFIXES + sparql
 
@@ -120,7 +137,7 @@ class OxigraphStore:
     def select(self, sparql: str) -> list[Row]:
         result = self._query(sparql)
         names = [v.value for v in result.variables]
-        return [{n: s[n].value for n in names if s[n] is not None} for s in result]
+        return _distinct([{n: s[n].value for n in names if s[n] is not None} for s in result])
 
     def ask(self, sparql: str) -> bool:
         return bool(self._query(sparql))
@@ -199,7 +216,7 @@ class RemoteSparqlStore:
 
     def select(self, sparql: str) -> list[Row]:
         data = json.loads(self._post(_prefixed(sparql), JSON_RESULTS).content)
-        return [{k: v["value"] for k, v in b.items()} for b in data["results"]["bindings"]]
+        return _distinct([{k: v["value"] for k, v in b.items()} for b in data["results"]["bindings"]])
 
     def ask(self, sparql: str) -> bool:
         return bool(json.loads(self._post(_prefixed(sparql), JSON_RESULTS).content)["boolean"])

@@ -52,7 +52,8 @@ def provision_text(store, work: str, expression: str, eid: str) -> str:
     """Printed text of one provision with its sub-provisions in one redaction of its act."""
     rows = store.select(f"""
         SELECT ?eid ?sort ?label ?title ?text ?wrap ?st WHERE {{
-            ?p lexmap:act <{work}> ; lexmap:eId ?eid ; lexmap:sortKey ?sort .
+            ?p lexmap:act <{work}> ; lexmap:eId ?eid .
+            GRAPH <{expression}> {{ ?p lexmap:sortKey ?sort }}
             FILTER(?eid = {sparql_literal(eid)} || STRSTARTS(?eid, {sparql_literal(eid + "__")}))
             ?pe eli:realizes ?p ; eli:is_part_of* <{expression}> .
             FILTER(STRSTARTS(STR(?pe), {sparql_literal(expression + "/")}))
@@ -71,9 +72,8 @@ def provision_texts(store, work: str, expression: str, eids: set[str]) -> dict[s
     """
     rows = store.select(f"""
         SELECT ?eid ?sort ?label ?title ?text ?wrap ?st WHERE {{
-            ?p lexmap:act <{work}> ; lexmap:eId ?eid ; lexmap:sortKey ?sort .
-            ?pe eli:realizes ?p .
-            FILTER(STRSTARTS(STR(?pe), {sparql_literal(expression + "/")}))
+            ?p lexmap:act <{work}> ; lexmap:eId ?eid .
+            GRAPH <{expression}> {{ ?p lexmap:sortKey ?sort . ?pe eli:realizes ?p }}
             OPTIONAL {{ ?pe lexmap:label ?label }} OPTIONAL {{ ?pe eli:title ?title }}
             OPTIONAL {{ ?pe lexmap:text ?text }} OPTIONAL {{ ?pe lexmap:wrapUp ?wrap }}
             OPTIONAL {{ ?pe lexmap:status ?st }}
@@ -84,4 +84,36 @@ def provision_texts(store, work: str, expression: str, eids: set[str]) -> dict[s
         sub = [r for r in rows if r["eid"] == eid or r["eid"].startswith(eid + "__")]
         if sub:
             out[eid] = render(sub)
+    return out
+
+
+def provision_redactions(store, work: str, eid: str) -> list[dict]:
+    """Every redaction of the act, oldest first, saying whether the provision exists
+    there and whether its printed text (with sub-provisions) changed since the
+    previous redaction that had it."""
+    import hashlib
+    dates = store.select(f"""SELECT ?e ?d WHERE {{ <{work}> eli:is_realized_by ?e . ?e eli:version_date ?d }}
+                            ORDER BY ?d""")
+    rows = store.select(f"""
+        SELECT ?pe ?eid ?sort ?label ?title ?text ?wrap ?st WHERE {{
+            ?p lexmap:act <{work}> ; lexmap:eId ?eid .
+            FILTER(?eid = {sparql_literal(eid)} || STRSTARTS(?eid, {sparql_literal(eid + "__")}))
+            GRAPH ?g {{ ?pe eli:realizes ?p . ?p lexmap:sortKey ?sort }}
+            OPTIONAL {{ ?pe lexmap:label ?label }} OPTIONAL {{ ?pe eli:title ?title }}
+            OPTIONAL {{ ?pe lexmap:text ?text }} OPTIONAL {{ ?pe lexmap:wrapUp ?wrap }}
+            OPTIONAL {{ ?pe lexmap:status ?st }}
+        }}""")
+    out: list[dict] = []
+    previous: str | None = None
+    for d in dates:
+        prefix = d["e"] + "/"
+        sub = sorted((r for r in rows if r["pe"].startswith(prefix)), key=lambda r: int(r["sort"]))
+        exists = any(r["eid"] == eid for r in sub)
+        text = render(sub) if exists else ""
+        digest = hashlib.sha256(" ".join(text.split()).encode()).hexdigest() if exists else None
+        changed = exists and previous is not None and digest != previous
+        out.append({"date": d["d"], "expression": d["e"], "exists": exists,
+                    "changed": bool(changed), "new": exists and previous is None and bool(out)})
+        if exists:
+            previous = digest
     return out

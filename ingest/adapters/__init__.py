@@ -34,7 +34,7 @@ def get_adapter(name: str) -> Adapter:
 def _load_builtin() -> None:
     # Imported lazily so that importing the registry stays cheap.
     import importlib
-    for name in ("pravo_html", "etalon_json", "codexesby_xml"):
+    for name in ("pravo_html", "etalon_json", "codexesby_xml", "plain_text", "akoma_ntoso", "zkonrf_text"):
         try:
             importlib.import_module(f"{__name__}.{name}")
         except ModuleNotFoundError as exc:

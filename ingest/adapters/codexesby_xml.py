@@ -30,6 +30,11 @@ def _superscript_lead(text: str) -> str:
     return _SLASH_NUM.sub(lambda m: m.group(1) + m.group(2).translate(_TO_SUP) + m.group(3), text)
 
 
+def _is_body(head: str) -> bool:
+    """A title never ends with a full stop nor starts in lower case or mid-list."""
+    return head.endswith(".") or not (head[0].isupper() or head[0].isdigit())
+
+
 @register("codexesby-xml")
 def parse(data: bytes, where: str) -> ParsedDocument:
     """Parse a CodexesBY XML file into the provision tree."""
@@ -81,6 +86,13 @@ def _convert(el: etree._Element, where: str, doc: ParsedDocument, text_mode: boo
         head = _text(el)
         if text_mode:
             blocks.insert(0, Block(head, _where(where, el)))
+        elif head and _is_body(head):
+            # The source's parser put body text where the title belongs (BY Civil
+            # Code 2016, Section VIII): keep it as text, say what is missing.
+            blocks.insert(0, Block(head, _where(where, el)))
+            node.defects.append("no title in the source: the title field holds body text, kept as the article's text")
+            if not head[0].isupper() and not head[0].isdigit():
+                node.defects.append("the text starts mid-sentence: its beginning is missing in the source")
         elif head:
             node.title = head
         build_body(node, blocks, doc)
