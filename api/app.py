@@ -128,13 +128,22 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     @app.get("/eli/{path:path}", summary="Resolve an ELI identifier", tags=["acts"],
              responses={200: {"content": {"application/json": {}, "text/turtle": {}, "application/ld+json": {},
                                           "text/html": {}}}})
-    def eli(request: Request, path: str, format: str | None = Query(None, pattern="^(json|ttl|turtle|jsonld|html)$"),
+    def eli(request: Request, path: str, format: str | None = Query(None, pattern="^(json|ttl|turtle|jsonld|html|akn)$"),
             date: str | None = None) -> Any:
         """An act or provision by its ELI path: JSON by default, Turtle or JSON-LD by Accept (or ?format=)."""
         check_date(date)
         full = f"eli/{path}"
         try:
             fmt = format or _negotiate(request.headers.get("accept", ""))
+            if fmt == "akn":
+                from .akn_export import export_act
+                res = resources.resolve(st(request), settings, full, date)
+                if res.path.eid:
+                    raise Problem(400, "Not an act", "Akoma Ntoso export is of a whole act: drop the eId from the path")
+                body = export_act(st(request), res.work, res.expression)
+                name = res.work.split("/eli/", 1)[1].replace("/", "_")
+                return Response(body, media_type="application/akn+xml",
+                                headers={"Content-Disposition": f'inline; filename="{name}_{res.version}.akn.xml"'})
             if fmt in ("ttl", "turtle", "jsonld"):
                 nt = resources.describe(st(request), settings, full, date)
                 return _rdf_response(nt, "jsonld" if fmt == "jsonld" else "turtle")
@@ -226,6 +235,8 @@ def _negotiate(accept: str) -> str:
         return "ttl"
     if "application/ld+json" in accept:
         return "jsonld"
+    if "application/akn+xml" in accept:
+        return "akn"
     if "text/html" in accept and "application/json" not in accept:
         return "html"
     return "json"

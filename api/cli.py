@@ -336,6 +336,35 @@ def cmd_keys(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    """lexmap export --akn ACT [--date D] [-o FILE]: Akoma Ntoso 3.0 of an act in one redaction."""
+    from . import resources
+    from .akn_export import export_act
+    settings = load_settings()
+    store = open_store(settings, read_only=True)
+    try:
+        path = args.act if args.act.startswith("eli/") else _act_aliases_cli(settings).get(args.act, args.act)
+        res = resources.resolve(store, settings, path.strip("/"), args.date)
+        body = export_act(store, res.work, res.expression)
+    except (resources.NotFound, ValueError) as exc:
+        _err(str(exc))
+        return 2
+    finally:
+        store.close()
+    if args.output:
+        with open(args.output, "wb") as fh:
+            fh.write(body)
+        print(f"{args.output}: {res.work} as of {res.version}", file=sys.stderr)
+    else:
+        sys.stdout.buffer.write(body)
+    return 0
+
+
+def _act_aliases_cli(settings) -> dict[str, str]:
+    from .app import _act_aliases
+    return _act_aliases(settings)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -417,6 +446,13 @@ def build_parser() -> argparse.ArgumentParser:
     q = ksub.add_parser("revoke")
     q.add_argument("name")
     p.set_defaults(fn=cmd_keys)
+
+    p = sub.add_parser("export", help="an act in a standard format (Akoma Ntoso 3.0)")
+    p.add_argument("act", help="ELI path (eli/ru/kodeks/1994/51-fz) or manifest key (ru-gk-1)")
+    p.add_argument("--akn", action="store_true", required=True, help="Akoma Ntoso 3.0 XML")
+    p.add_argument("--date", help="the redaction in force on this date (default: the latest)")
+    p.add_argument("-o", "--output")
+    p.set_defaults(fn=cmd_export)
 
     p = sub.add_parser("serve", help="serve the API and the web page")
     p.add_argument("--host", default="127.0.0.1")

@@ -33,14 +33,16 @@ def list_acts(store: GraphStore, jurisdiction: str | None = None, as_of: str | N
             ?e eli:version_date ?d .
             {flt}
         }} GROUP BY ?w ?id ?j ?type ?num ?title ?adopted ORDER BY ?j ?type ?adopted""")
-    counts = {r["w"]: int(r["n"]) for r in store.select("""
-        SELECT ?w (COUNT(DISTINCT ?a) AS ?n) WHERE { ?a lexmap:act ?w ; lexmap:subdivisionKind "article" }
-        GROUP BY ?w""")}
+    # articles of the redaction shown (an act's article list changes between redactions)
+    counts = {(r["w"], r["d"]): int(r["n"]) for r in store.select("""
+        SELECT ?w ?d (COUNT(DISTINCT ?a) AS ?n) WHERE { ?a lexmap:act ?w ; lexmap:subdivisionKind "article" .
+            ?pe eli:realizes ?a ; eli:version_date ?d }
+        GROUP BY ?w ?d""")}
     return [{
         "iri": r["w"], "eli": r["id"], "jurisdiction": r["j"], "type": r["type"], "number": r["num"],
         "title": r["title"], "adopted": r["adopted"],
         "latest_redaction" if not as_of else "redaction": r["latest"],
-        "redactions": int(r["redactions"]), "articles": counts.get(r["w"], 0),
+        "redactions": int(r["redactions"]), "articles": counts.get((r["w"], r["latest"]), 0),
     } for r in rows]
 
 

@@ -88,6 +88,7 @@ class ParsedDocument:
     title: str | None = None
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    meta: dict[str, str] = field(default_factory=dict)   # what the source says of itself (FRBR ids …); not in the graph
 
     def walk(self) -> Iterator[Provision]:
         for child in self.children:

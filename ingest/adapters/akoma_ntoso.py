@@ -28,16 +28,19 @@ from .safe_io import parse_xml
 
 KINDS = {
     "part": "part", "book": "part", "chapter": "chapter", "section": "section", "subsection": "subsection",
-    "article": "article", "paragraph": "para", "subparagraph": "para", "clause": "para", "point": "item",
+    "article": "article", "paragraph": "para", "subparagraph": "para", "clause": "para", "point": "point",
     "item": "item", "indent": "item", "alinea": "para", "rule": "article", "subrule": "para",
-    "division": "chapter", "subdivision": "subsection", "title": "part", "subchapter": "chapter",
+    "division": "chapter", "subdivision": "subsection", "title": "part", "subchapter": "paragraph",
 }
+# <hcontainer name="…"> for lexmap kinds AKN has no element for (as lexmap exports them)
+HCONTAINER_KINDS = {"subparagraph", "subpoint", "note"}
+STATUS_CLASSES = {"repealed", "excluded"}
 TEXT_BLOCKS = {"content", "intro", "listIntroduction"}
 WRAP_BLOCKS = {"wrapUp", "listWrapUp"}
 TRANSPARENT = {"hcontainer", "container", "blockContainer"}
 LISTS = {"blockList", "list"}          # a list is a level: AKN 3.0 names its items list_1__item_a
 INLINE_TEXT = {"p", "table", "blockQuote", "tblock", "foreign", "ul", "ol"}
-SKIP = {"num", "heading", "subheading", "meta", "authorialNote", "remark"}
+SKIP = {"num", "heading", "subheading", "meta", "authorialNote", "remark", "noteRef"}
 _SPACES = re.compile(r"\s+")
 
 
@@ -113,20 +116,27 @@ def _convert(el: etree._Element, where: str, doc: ParsedDocument, counters: dict
         node = Provision(kind="list", num=str(counters[key]), where=_where(where, el))
         node.text = _text(_child(el, "listIntroduction"))
         node.wrap_up = _text(_child(el, "listWrapUp"))
+        intro = _child(el, "listIntroduction")
+        if intro is not None:
+            _attach_notes(node, intro, counters.get("notes", {}))
         for c in el:
             if _local(c) in KINDS or _local(c) in TRANSPARENT or _local(c) in LISTS:
                 node.children += _convert(c, where, doc, counters)
         return [node]
-    if name in TRANSPARENT:
+    if name == "hcontainer" and el.get("name") in HCONTAINER_KINDS:
+        pass
+    elif name in TRANSPARENT:
         out: list[Provision] = []
         for c in el:
             if _local(c) in KINDS or _local(c) in TRANSPARENT or _local(c) in LISTS:
                 out += _convert(c, where, doc, counters)
         return out
-    kind = KINDS[name]
+    kind = el.get("name") if name == "hcontainer" else KINDS[name]
     num_el = _child(el, "num")
     raw_num = _text(num_el) if num_el is not None else ""
-    num = _num(raw_num)
+    eid = el.get("eId") or ""
+    # AKN 3.0 states the eId: its last segment's number is the unit's number
+    num = _num(eid.rsplit("__", 1)[-1].split("_", 1)[1]) if "_" in eid.rsplit("__", 1)[-1] else _num(raw_num)
     if num is None:
         # an unnumbered unit (a definition paragraph, a closing subsection)
         # gets "u" + its ordinal among the unnumbered siblings of its kind, so
@@ -161,9 +171,26 @@ def _convert(el: etree._Element, where: str, doc: ParsedDocument, counters: dict
             texts.append(_text(c))
     node.text = "\n".join(t for t in texts if t)
     node.wrap_up = "\n".join(w for w in wraps if w)
-    if not node.text and not node.children and not heading:
+    if el.get("class") in STATUS_CLASSES:
+        node.status = el.get("class")
+    _attach_notes(node, el, counters.get("notes", {}))
+    if not node.text and not node.children and not heading and node.status == "in_force" and not node.defects:
         node.defects.append("empty in the source")
     return [node]
+
+
+def _attach_notes(node: Provision, el: etree._Element, notes: dict[str, tuple[str, str]]) -> None:
+    """Notes referenced (<noteRef>) from the unit's own text, not from its sub-units."""
+    stack = [c for c in el if _local(c) not in KINDS and _local(c) not in LISTS and _local(c) != "hcontainer"]
+    while stack:
+        e = stack.pop(0)
+        if _local(e) == "noteRef":
+            kind, text = notes.get((e.get("href") or "").lstrip("#"), ("", ""))
+            if text:
+                (node.defects if kind == "defect" else node.notes).append(text)
+            continue
+        stack[0:0] = [c for c in e if isinstance(c.tag, str) and _local(c) not in KINDS
+                      and _local(c) not in LISTS and _local(c) != "hcontainer"]
 
 
 def _frbr(meta: etree._Element | None) -> dict[str, str]:
@@ -199,13 +226,27 @@ def parse(data: bytes, where: str) -> ParsedDocument:
         return doc
     frbr = _frbr(_child(top, "meta"))
     if frbr:
-        doc.notes.append("FRBR work " + frbr.get("FRBRWork.FRBRuri", frbr.get("FRBRWork.FRBRthis", "?"))
-                         + ", expression " + frbr.get("FRBRExpression.FRBRuri", frbr.get("FRBRExpression.FRBRthis", "?")))
+        doc.meta.update(frbr)
         doc.title = frbr.get("FRBRWork.FRBRalias") or frbr.get("FRBRWork.FRBRname") or None
-    counters: dict = {}
+    counters: dict = {"notes": {}}
+    meta_el = _child(top, "meta")
+    notes_el = _child(meta_el, "notes") if meta_el is not None else None
+    for note in (notes_el if notes_el is not None else []):
+        if _local(note) != "note":
+            continue
+        cls, text = note.get("class") or "note", _text(note)
+        if cls.startswith("act-"):
+            if cls == "act-note":
+                doc.notes.append(text)
+            continue
+        counters["notes"][note.get("eId") or note.get("id") or ""] = (cls, text)
     preamble = _child(top, "preamble")
     if preamble is not None and _text(preamble):
-        doc.children.append(Provision(kind="preamble", num="1", text=_text(preamble), where=_where(where, preamble)))
+        label_el = next((c for c in preamble if _local(c) == "p" and c.get("class") == "label"), None)
+        body_ps = [c for c in preamble if c is not label_el]
+        text = "\n".join(x for x in (_text(c) for c in body_ps) if x) if label_el is not None else _text(preamble)
+        doc.children.append(Provision(kind="preamble", num="1", label=_text(label_el) if label_el is not None else None,
+                                      text=text, where=_where(where, preamble)))
     body = _child(top, "body")
     if body is None:
         body = _child(top, "mainBody")
@@ -226,6 +267,8 @@ def parse(data: bytes, where: str) -> ParsedDocument:
         inner = next((x for x in comp.iter() if _local(x) in ("mainBody", "body")), None)
         alias = next((x.get("value") for x in comp.iter() if _local(x) == "FRBRalias"), None)
         att = Provision(kind="attachment", num=str(n), label=alias, title=None, where=_where(where, comp))
+        if comp.get("eId", "").startswith("att_"):
+            att.num = comp.get("eId")[4:]
         if inner is not None:
             for c in inner:
                 if _local(c) in KINDS or _local(c) in TRANSPARENT or _local(c) in LISTS:
