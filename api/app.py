@@ -19,6 +19,8 @@ from ingest.index.querylang import Thesaurus
 from ingest.sources import load_manifest
 from ingest.store import GraphStore, StoreError, open_store
 from . import mapping_routes, mappings as mapping_service, resources, search as search_service
+from . import compare as compare_service
+from .redline import to_html as redline_to_html
 from .suggest import Suggester
 
 WEB = Path(__file__).resolve().parent / "web"
@@ -66,6 +68,8 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         app.state.store = store if store is not None else open_store(settings)
         app.state.backend = backend if backend is not None else open_backend(settings)
         app.state.suggester = Suggester(app.state.store)
+        if owns_store:
+            _warm_up(app.state.store, app.state.suggester)
         yield
         if owns_backend:
             app.state.backend.close()
@@ -218,6 +222,55 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
             raise Problem(400, "Invalid SPARQL query", str(exc)) from None
         return Response(body, media_type=media)
 
+    @app.exception_handler(compare_service.CompareError)
+    async def _compare_error(request: Request, exc: compare_service.CompareError) -> JSONResponse:
+        return problem_response(exc.status, "Cannot compare", str(exc), str(request.url.path))
+
+    def _act_ref(request: Request, ref: str, name: str) -> str:
+        ctx = mapping_service.Context(st(request), settings.base_iri, request.app.state.aliases)
+        try:
+            return mapping_service.act_iri(ctx, ref)
+        except mapping_service.BadRequest as exc:
+            raise compare_service.CompareError(f"{name}: {exc}", 404) from None
+
+    @app.get("/diff", summary="Redline of two provisions", tags=["compare"])
+    def diff(request: Request, left: str, right: str, mode: str = Query("words", pattern="^(words|lemmas)$"),
+             format: str = Query("json", pattern="^(json|html)$"), left_date: str | None = None,
+             right_date: str | None = None) -> Any:
+        """Word-level redline (insertions, deletions, replacements; lemma mode shows inflections) and a similarity."""
+        check_date(left_date)
+        check_date(right_date)
+        result = compare_service.diff_provisions(st(request), settings, left, right, mode, left_date, right_date)
+        if format == "html":
+            return HTMLResponse(f"<p class=\"redline\">{redline_to_html(result)}</p>")
+        return result
+
+    @app.get("/compare", summary="Gap analysis of two acts", tags=["compare"])
+    def compare(request: Request, left_act: str, right_act: str,
+                format: str = Query("json", pattern="^(json|html|csv)$")) -> Any:
+        """Provisions aligned through accepted mappings, then suggestions (marked); the gap register both
+        ways; a per-chapter summary (matched, diverging, missing). CSV is a correlation table."""
+        left_iri, right_iri = _act_ref(request, left_act, "left_act"), _act_ref(request, right_act, "right_act")
+        result = compare_service.compare_acts(st(request), left_iri, right_iri, request.app.state.suggester,
+                                              settings.base_iri)
+        if format == "csv":
+            return Response(compare_service.compare_csv(result), media_type="text/csv; charset=utf-8")
+        if format == "html":
+            return HTMLResponse(compare_service.compare_html(result))
+        return result
+
+    @app.get("/changes", summary="What changed between two redactions of an act", tags=["compare"])
+    def changes(request: Request, act: str, from_: str = Query(..., alias="from"), to: str = Query(...),
+                format: str = Query("json", pattern="^(json|html)$")) -> Any:
+        """Articles added, repealed, changed (with redlines), renumbered or moved between two dates."""
+        check_date(from_)
+        check_date(to)
+        iri = _act_ref(request, act, "act")
+        result = compare_service.changes(st(request), settings, iri, from_, to)
+        if format == "html":
+            return HTMLResponse(compare_service.changes_html(result))
+        return result
+
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def index(request: Request) -> Any:
         return templates.TemplateResponse(request, "index.html", {"acts": resources.list_acts(st(request))})
@@ -227,6 +280,23 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         return {"status": "ok", "store": settings.store, "base": settings.base_iri}
 
     return app
+
+
+def _warm_up(store: GraphStore, suggester: Suggester) -> None:
+    """Build, in the background, what the first comparison of mapped acts would wait for
+    (their articles and suggestion profiles): a cold gap analysis takes seconds, a warm one ~1 s."""
+    import threading
+
+    def work() -> None:
+        try:
+            rows = store.select("""SELECT DISTINCT ?a ?b WHERE { ?m a lexmap:Mapping ; owl:annotatedSource ?s ;
+                owl:annotatedTarget ?o . ?s lexmap:act ?a . ?o lexmap:act ?b }""")
+            for r in rows:
+                suggester.pair(r["a"], r["b"])
+        except Exception:  # noqa: BLE001 - a warm-up failure only means a slower first request
+            pass
+
+    threading.Thread(target=work, name="lexmap-warm-up", daemon=True).start()
 
 
 def _negotiate(accept: str) -> str:

@@ -365,6 +365,98 @@ def _act_aliases_cli(settings) -> dict[str, str]:
     return _act_aliases(settings)
 
 
+def cmd_diff(args: argparse.Namespace) -> int:
+    """lexmap diff LEFT RIGHT: a coloured redline of two provisions."""
+    from . import compare
+    from .redline import to_terminal
+    settings = load_settings()
+    store = open_store(settings, read_only=True)
+    try:
+        result = compare.diff_provisions(store, settings, args.left, args.right, args.mode, args.left_date,
+                                         args.right_date)
+    except compare.CompareError as exc:
+        _err(str(exc))
+        return 2
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=1))
+        return 0
+    l, r = result["left"], result["right"]
+    print(f"{l['label']}. {l['title'] or ''} ({l['redaction']})  →  {r['label']}. {r['title'] or ''} ({r['redaction']})")
+    s = result["stats"]
+    print(f"similarity {result['similarity']:.2f}; words inserted {s['inserted']}, deleted {s['deleted']}, "
+          f"replaced {s['replaced']}, inflected {s['inflected']}\n")
+    print(to_terminal(result, colour=sys.stdout.isatty() and not args.plain))
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """lexmap compare LEFT_ACT RIGHT_ACT: the gap register and correlation table of two acts."""
+    from . import compare
+    from . import mappings as svc
+    from .suggest import Suggester
+    settings = load_settings()
+    store = open_store(settings, read_only=True)
+    ctx = _mapping_ctx(settings, store)
+    try:
+        left, right = svc.act_iri(ctx, args.left_act), svc.act_iri(ctx, args.right_act)
+        result = compare.compare_acts(store, left, right, Suggester(store), settings.base_iri)
+    except (compare.CompareError, svc.BadRequest) as exc:
+        _err(str(exc))
+        return 2
+    finally:
+        store.close()
+    if args.format == "csv":
+        _emit(compare.compare_csv(result), args.output)
+    elif args.format == "html":
+        _emit(compare.compare_html(result), args.output)
+    elif args.format == "json":
+        _emit(json.dumps(result, ensure_ascii=False, indent=1), args.output)
+    else:
+        s = result["summary"]
+        print(f"{s['left_articles']} articles vs {s['right_articles']}: matched {s['matched']}, diverging "
+              f"{s['diverging']}, no counterpart {s['missing']} (right side without counterpart: "
+              f"{s['right_without_counterpart']}); {s['from_mappings']} from mappings, {s['from_suggestions']} suggested")
+        for c in result["chapters"]:
+            print(f"  {c['chapter']:<24} matched {c['matched']:>3}  diverging {c['diverging']:>3}  missing {c['missing']:>3}")
+    return 0
+
+
+def cmd_changes(args: argparse.Namespace) -> int:
+    """lexmap changes ACT --from D1 --to D2: what changed between two redactions."""
+    from . import compare
+    from .redline import to_terminal
+    settings = load_settings()
+    store = open_store(settings, read_only=True)
+    path = args.act if args.act.startswith("eli/") else _act_aliases_cli(settings).get(args.act, args.act)
+    try:
+        result = compare.changes(store, settings, path, args.date_from, args.date_to)
+    except compare.CompareError as exc:
+        _err(str(exc))
+        return 2
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=1))
+        return 0
+    print(f"{result['act']}: {result['from']['redaction']} → {result['to']['redaction']}: " +
+          ", ".join(f"{k} {v}" for k, v in result["summary"].items()))
+    for x in result["renumbered"]:
+        print(f"  renumbered {x['from']['label']} → {x['to']['label']} {x['to']['title'] or ''}")
+    for x in result["added"]:
+        print(f"  + {x['label']} {x['title'] or ''}")
+    for x in result["repealed"]:
+        print(f"  × {x['label']} {x['title'] or ''} ({x['status']})")
+    if args.redlines:
+        for c in result["changed"]:
+            print(f"\n~ {c['label']}. {c['title'] or ''}\n" + to_terminal(c, colour=sys.stdout.isatty()))
+    else:
+        for c in result["changed"]:
+            print(f"  ~ {c['label']} {c['title'] or ''} (similarity {c['similarity']:.2f})")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -453,6 +545,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--date", help="the redaction in force on this date (default: the latest)")
     p.add_argument("-o", "--output")
     p.set_defaults(fn=cmd_export)
+
+    p = sub.add_parser("diff", help="redline of two provisions (any acts, any jurisdictions)")
+    p.add_argument("left", help="ELI path of a provision")
+    p.add_argument("right")
+    p.add_argument("--mode", choices=["words", "lemmas"], default="words")
+    p.add_argument("--left-date")
+    p.add_argument("--right-date")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--plain", action="store_true", help="[-deleted-]{+inserted+} instead of colours")
+    p.set_defaults(fn=cmd_diff)
+
+    p = sub.add_parser("compare", help="gap analysis of two acts (mappings first, then suggestions)")
+    p.add_argument("left_act")
+    p.add_argument("right_act")
+    p.add_argument("--format", choices=["summary", "json", "csv", "html"], default="summary")
+    p.add_argument("-o", "--output")
+    p.set_defaults(fn=cmd_compare)
+
+    p = sub.add_parser("changes", help="what changed in an act between two dates (two redactions)")
+    p.add_argument("act")
+    p.add_argument("--from", dest="date_from", required=True)
+    p.add_argument("--to", dest="date_to", required=True)
+    p.add_argument("--redlines", action="store_true", help="print the redline of every changed article")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(fn=cmd_changes)
 
     p = sub.add_parser("serve", help="serve the API and the web page")
     p.add_argument("--host", default="127.0.0.1")

@@ -31,7 +31,7 @@ import numpy as np
 
 from ingest.index.analysis import STOP_WORDS, fold, terms_of
 from ingest.index.analysis import _TOKEN  # the same tokens the index sees
-from ingest.index.documents import act_documents
+from .articles import latest_articles
 from ingest.mappings.model import NO_TERM_FOUND, Mapping
 from ingest.store import GraphStore
 
@@ -110,21 +110,12 @@ class ActProfile:
 
     def __init__(self, store: GraphStore, work: str):
         self.work = work
-        docs = [d for d in act_documents(store, work) if d.latest]
-        headings = {d.iri: d for d in docs if d.kind in ("chapter", "section", "subsection", "paragraph")}
-        arts = sorted((d for d in docs if d.kind == "article" and d.status == "in_force"), key=lambda d: d.sort)
         self.articles: list[Article] = []
-        for i, d in enumerate(arts):
-            chapter = ""
-            # the path's last heading above the article is its chapter
-            for h in reversed(d.path.split(" › ")[:-1]):
-                chapter = h
-                break
-            chap_title = next((x.title for x in headings.values() if x.label == chapter and x.title), chapter)
+        for i, d in enumerate(latest_articles(store, work)):
             self.articles.append(Article(
-                iri=d.iri, eid=d.eid, label=d.label, title=d.title, order=i, chapter=chap_title,
-                text_terms=lemmas(d.text), title_terms=lemmas(d.title), chapter_terms=lemmas(chap_title),
-                defined=_defined_terms(d.text)))
+                iri=d.iri, eid=d.eid, label=d.label, title=d.title, order=i, chapter=d.chapter_title or d.chapter,
+                text_terms=lemmas(d.text), title_terms=lemmas(d.title),
+                chapter_terms=lemmas(d.chapter_title or ""), defined=_defined_terms(d.text)))
         self.by_iri = {a.iri: a for a in self.articles}
 
 
@@ -285,6 +276,19 @@ class Suggester:
             raise KeyError(f"{source_iri} is not an article in force of {source_work} (nor inside one)")
         anchors = model.anchors_from(self.accepted_pairs(source_work, target_work), exclude=src.iri)
         return model.rank(src, anchors, weights or DEFAULT_WEIGHTS, k)
+
+    def suggest_many(self, source_iris: list[str], source_work: str, target_work: str, k: int = 1,
+                     weights: dict[str, float] | None = None) -> dict[str, list[Candidate]]:
+        """Suggestions for many articles of one act, anchors computed once."""
+        model = self.pair(source_work, target_work)
+        pairs = self.accepted_pairs(source_work, target_work)
+        anchors = model.anchors_from(pairs)
+        out = {}
+        for iri in source_iris:
+            src = model.source.by_iri.get(iri)
+            if src is not None:
+                out[iri] = model.rank(src, anchors, weights or DEFAULT_WEIGHTS, k)
+        return out
 
     def propose_set(self, source_work: str, target_work: str, min_score: float = 0.35,
                     weights: dict[str, float] | None = None, author: str = "") -> list[Mapping]:

@@ -71,20 +71,21 @@ def provision_texts(store, work: str, expression: str, eids: set[str]) -> dict[s
     (hundreds) need hashing: the act's rows are read once, subtrees cut in Python.
     """
     rows = store.select(f"""
-        SELECT ?eid ?sort ?label ?title ?text ?wrap ?st WHERE {{
-            ?p lexmap:act <{work}> ; lexmap:eId ?eid .
-            GRAPH <{expression}> {{ ?p lexmap:sortKey ?sort . ?pe eli:realizes ?p }}
+        SELECT ?eid ?sort ?label ?title ?text ?wrap ?st WHERE {{ GRAPH <{expression}> {{
+            ?p lexmap:act <{work}> ; lexmap:eId ?eid ; lexmap:sortKey ?sort . ?pe eli:realizes ?p .
             OPTIONAL {{ ?pe lexmap:label ?label }} OPTIONAL {{ ?pe eli:title ?title }}
             OPTIONAL {{ ?pe lexmap:text ?text }} OPTIONAL {{ ?pe lexmap:wrapUp ?wrap }}
             OPTIONAL {{ ?pe lexmap:status ?st }}
-        }}""")
+        }} }}""")
     rows.sort(key=lambda r: int(r["sort"]))
-    out: dict[str, str] = {}
-    for eid in eids:
-        sub = [r for r in rows if r["eid"] == eid or r["eid"].startswith(eid + "__")]
-        if sub:
-            out[eid] = render(sub)
-    return out
+    subtree: dict[str, list] = {}
+    for r in rows:   # each row belongs to itself and to every unit above it (art_5__para_1 is in art_5)
+        parts = r["eid"].split("__")
+        for k in range(1, len(parts) + 1):
+            key = "__".join(parts[:k])
+            if key in eids:
+                subtree.setdefault(key, []).append(r)
+    return {eid: render(sub) for eid, sub in subtree.items()}
 
 
 def provision_redactions(store, work: str, eid: str) -> list[dict]:

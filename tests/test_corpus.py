@@ -15,16 +15,18 @@ from .conftest import make_settings
 _CACHE: dict = {}
 
 
-def parse(manifest, key, tmp_path_factory=None):
-    if key not in _CACHE:
-        act = manifest.find(key)
-        expr = act.latest
+def parse(manifest, key, date: str | None = None):
+    """The parsed tree of an act's redaction (the latest by default)."""
+    act = manifest.find(key)
+    date = date or act.latest.date.isoformat()
+    if (key, date) not in _CACHE:
+        expr = next(e for e in act.expressions if e.date.isoformat() == date)
         data = read_source(manifest, expr, make_settings(manifest.corpus_root))
         doc = get_adapter(expr.format)(data, expr.path)
         assign_eids(doc)
         check_structure(doc)
-        _CACHE[key] = doc
-    return _CACHE[key]
+        _CACHE[(key, date)] = doc
+    return _CACHE[(key, date)]
 
 
 def articles(doc):
@@ -36,29 +38,46 @@ def integer_range(doc):
     return nums[0], nums[-1], len(nums)
 
 
-# (act, first, last, every integer article in between present)
+# (act, redaction or None for the latest, first, last, every integer article in between present),
+# as SOURCES.md describes each file
 STRUCTURE = [
-    ("ru-gk-1", 1, 453), ("ru-gk-2", 454, 1109), ("ru-gk-3", 1110, 1224), ("ru-gk-4", 1225, 1551),
-    ("ru-tk", 1, 424), ("ru-konst", 1, 137), ("by-gk", 1, 1135), ("by-tk", 1, 465), ("by-konst", 1, 146),
+    ("ru-gk-1", None, 1, 453), ("ru-gk-2", None, 454, 1109), ("ru-gk-3", None, 1110, 1224),
+    ("ru-gk-4", None, 1225, 1551), ("ru-tk", None, 1, 424), ("ru-konst", None, 1, 137), ("by-gk", None, 1, 1135),
+    ("by-tk", None, 1, 465), ("by-konst", "2004-10-17", 1, 146),
+    ("ru-gk-1", "2016-07-03", 1, 453), ("ru-gk-2", "2016-05-23", 454, 1109), ("ru-gk-3", "2016-07-03", 1110, 1224),
+    ("ru-gk-4", "2016-07-03", 1225, 1551), ("ru-tk", "2016-07-03", 1, 424), ("by-gk", "2016-01-05", 1, 1153),
+    ("by-tk", "2015-07-15", 1, 468), ("by-information", None, 1, 44), ("by-e-document", None, 1, 33),
+    ("by-personal-data", None, 1, 21),
 ]
 
 
-@pytest.mark.parametrize("key, first, last", STRUCTURE)
-def test_article_range_is_complete(manifest, key, first, last):
-    doc = parse(manifest, key)
+# articles a file does not hold at all (repealed, dropped by the source), per SOURCES.md;
+# the parser reports them as gaps (test_unexplained_gaps_are_reported)
+ABSENT = {("ru-gk-1", "2016-07-03"): {95, *range(105, 113), *range(116, 124)}}
+
+
+@pytest.mark.parametrize("key, date, first, last", STRUCTURE)
+def test_article_range_is_complete(manifest, key, date, first, last):
+    doc = parse(manifest, key, date)
     lo, hi, count = integer_range(doc)
     assert (lo, hi) == (first, last)
-    assert count == last - first + 1, f"missing integer articles in {key}"
+    present = {int(n) for n in articles(doc) if n.isdigit()}
+    assert set(range(first, last + 1)) - present == ABSENT.get((key, date), set()), f"missing articles in {key}"
     assert not doc.errors
 
 
-def test_every_default_act_parses_without_errors(manifest):
+def test_every_file_of_the_manifest_parses_without_errors(manifest):
+    """Every redaction of every act (every corpus file with an adapter)."""
     for act in manifest.acts:
-        doc = parse(manifest, act.key)
-        assert not doc.errors, (act.key, [str(p) for p in doc.errors[:3]])
-        assert len(doc.articles()) > 40, act.key
-        if act.key not in ("ru-gk-2", "ru-gk-3", "ru-gk-4"):  # later parts continue the numbering
-            assert min(int(n.split(".")[0]) for n in articles(doc) if n[0].isdigit()) == 1, act.key
+        for expr in act.expressions:
+            doc = parse(manifest, act.key, expr.date.isoformat())
+            assert not doc.errors, (act.key, expr.date, [str(p) for p in doc.errors[:3]])
+            if expr.format == "akoma-ntoso":   # sections are the article-level unit of these by-laws
+                assert sum(1 for n in doc.walk() if n.kind == "section") >= 15, act.key
+                continue
+            assert len(doc.articles()) >= 20, (act.key, expr.date)
+            if act.key not in ("ru-gk-2", "ru-gk-3", "ru-gk-4"):  # later parts continue the numbering
+                assert min(int(n.split(".")[0]) for n in articles(doc) if n[0].isdigit()) == 1, act.key
 
 
 def test_ru_civil_code_dotted_and_repealed_articles(manifest):

@@ -80,17 +80,19 @@ def act_documents(store: GraphStore, work: str) -> Iterator[SearchDoc]:
     until = {d: (_day(dates[i + 1]) if i + 1 < len(dates) else OPEN_END) for i, d in enumerate(dates)}
     # Order and place are those of each redaction (its named graph): an article
     # inserted in a later redaction shifts the sort keys of those after it.
+    # (Every pattern inside GRAPH ?g: the union graph repeats a work-level triple once
+    # per redaction, and joins outside a graph would multiply the rows.)
     nodes = {(r["g"], r["p"]): r for r in store.select(f"""
-        SELECT ?g ?p ?eid ?kind ?num ?sort ?parent WHERE {{
-            ?p lexmap:act <{work}> ; lexmap:eId ?eid ; lexmap:subdivisionKind ?kind .
-            GRAPH ?g {{ ?p lexmap:sortKey ?sort ; eli:is_part_of ?parent }}
-            OPTIONAL {{ ?p eli:number ?num }} }}""")}
+        SELECT ?g ?p ?eid ?kind ?num ?sort ?parent WHERE {{ GRAPH ?g {{
+            ?p lexmap:act <{work}> ; lexmap:eId ?eid ; lexmap:subdivisionKind ?kind ;
+               lexmap:sortKey ?sort ; eli:is_part_of ?parent .
+            OPTIONAL {{ ?p eli:number ?num }} }} }}""")}
     rows = store.select(f"""
-        SELECT ?g ?p ?d ?label ?title ?text ?wrap ?st WHERE {{
-            ?p lexmap:act <{work}> . GRAPH ?g {{ ?pe eli:realizes ?p ; eli:version_date ?d }}
+        SELECT ?g ?p ?d ?label ?title ?text ?wrap ?st WHERE {{ GRAPH ?g {{
+            ?p lexmap:act <{work}> . ?pe eli:realizes ?p ; eli:version_date ?d .
             OPTIONAL {{ ?pe lexmap:label ?label }} OPTIONAL {{ ?pe eli:title ?title }}
             OPTIONAL {{ ?pe lexmap:text ?text }} OPTIONAL {{ ?pe lexmap:wrapUp ?wrap }}
-            OPTIONAL {{ ?pe lexmap:status ?st }} }}""")
+            OPTIONAL {{ ?pe lexmap:status ?st }} }} }}""")
     by_date: dict[str, dict[str, dict]] = defaultdict(dict)
     for r in rows:
         node = nodes.get((r["g"], r["p"]))

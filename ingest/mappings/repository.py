@@ -100,11 +100,11 @@ class MappingRepository:
             rows = self.store.select(f"""
                 SELECT ?p ?w ?j ?id ?eid ?e ?d ?label ?title WHERE {{
                     VALUES ?p {{ {values} }}
-                    ?p a lexmap:Provision ; lexmap:act ?w ; lexmap:eId ?eid .
-                    ?w lexmap:jurisdiction ?j ; dcterms:identifier ?id ; eli:is_realized_by ?e .
-                    ?e eli:version_date ?d .
-                    OPTIONAL {{ ?pe eli:realizes ?p ; eli:version_date ?d2 . FILTER(?d2 = ?d)
-                               OPTIONAL {{ ?pe lexmap:label ?label }} OPTIONAL {{ ?pe eli:title ?title }} }}
+                    GRAPH ?e {{ ?p a lexmap:Provision ; lexmap:act ?w ; lexmap:eId ?eid .
+                               ?w lexmap:jurisdiction ?j ; dcterms:identifier ?id .
+                               ?e eli:version_date ?d .
+                               OPTIONAL {{ ?pe eli:realizes ?p
+                                          OPTIONAL {{ ?pe lexmap:label ?label }} OPTIONAL {{ ?pe eli:title ?title }} }} }}
                 }}""")
             latest: dict[str, dict] = {}
             for r in rows:

@@ -1,0 +1,347 @@
+"""Comparisons for drafters: two provisions, two acts (gap analysis), two redactions.
+
+All three read texts from the graph (the redaction in force on a date, the
+latest by default) and redline with api.redline.
+"""
+from __future__ import annotations
+
+import csv
+import html
+import io
+from collections import defaultdict
+from dataclasses import dataclass
+
+from ingest.mappings.repository import Filters, MappingRepository
+from ingest.store import GraphStore
+from ingest.text import provision_texts, status_name
+
+from . import resources
+from .redline import redline, similarity, to_html
+from .suggest import Suggester
+
+SUGGESTION_FLOOR = 0.35   # below this the best candidate is no counterpart at all
+
+
+class CompareError(ValueError):
+    """A comparison that cannot be made as asked; the message says which input and why."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+# ------------------------------------------------------------------ provision vs provision
+
+def diff_provisions(store: GraphStore, settings, left: str, right: str, mode: str = "words",
+                    left_date: str | None = None, right_date: str | None = None) -> dict:
+    """Redline of two provisions (any acts, any jurisdictions)."""
+    sides = []
+    for name, path, date in (("left", left, left_date), ("right", right, right_date)):
+        try:
+            data = resources.get_act(store, settings, _eli(path), date)
+        except resources.NotFound as exc:
+            raise CompareError(f"{name}: {exc}", 404) from None
+        except ValueError as exc:
+            raise CompareError(f"{name}: {exc}") from None
+        if data.get("kind") == "act":
+            raise CompareError(f"{name}: {path} is an act; /diff compares provisions (use /compare for acts)")
+        if not data.get("in_redaction"):
+            raise CompareError(f"{name}: {path} has no text in the redaction of {data['redaction']}")
+        sides.append(data)
+    a, b = sides
+    body = lambda d: _body(d)  # noqa: E731
+    try:
+        result = redline(body(a), body(b), mode)
+    except ValueError as exc:
+        raise CompareError(str(exc)) from None
+    return {"left": _side(a), "right": _side(b), **result}
+
+
+def _eli(path: str) -> str:
+    path = path.strip().strip("/")
+    if "/eli/" in path:
+        path = "eli/" + path.split("/eli/", 1)[1]
+    return path if path.startswith("eli/") else "eli/" + path
+
+
+def _body(d: dict) -> str:
+    """The provision's printed text without its own heading line (titles are compared apart)."""
+    text = d.get("full_text") or ""
+    head = f"{d.get('label')}. {d.get('title')}" if d.get("label") and d.get("title") else None
+    if head and text.startswith(head):
+        text = text[len(head):].lstrip("\n")
+    return text
+
+
+def _side(d: dict) -> dict:
+    return {"iri": d["iri"], "label": d.get("label"), "title": d.get("title"), "redaction": d["redaction"],
+            "act": d["act"], "status": d.get("status")}
+
+
+# ------------------------------------------------------------------ act vs act (gap analysis)
+
+from .articles import Article as _Art, latest_articles as _articles  # noqa: E402
+
+
+def compare_acts(store: GraphStore, left_work: str, right_work: str, suggester: Suggester | None = None,
+                 base_iri: str = "") -> dict:
+    """Correlation of two acts: accepted mappings first, suggestions second (marked), gaps both ways."""
+    if left_work == right_work:
+        raise CompareError("left_act and right_act are the same act; use /changes to compare its redactions")
+    left, right = _articles(store, left_work), _articles(store, right_work)
+    if not left or not right:
+        raise CompareError("an act has no articles in force to compare")
+    by_iri = {a.iri: a for a in left + right}
+    repo = MappingRepository(store, base_iri or left_work.split("/eli/")[0])
+    maps = [m for m in repo.list(Filters()) if m.lifecycle in ("accepted", "stale")]
+    pairs: dict[str, list[dict]] = defaultdict(list)
+    right_seen: set[str] = set()
+    gaps_curated: dict[str, dict] = {}
+    lset, rset = {a.iri for a in left}, {a.iri for a in right}
+    for m in maps:
+        s, o = m.subject, m.object
+        if m.no_counterpart:
+            if s in lset or s in rset:
+                gaps_curated[s] = {"mapping": m.record_id, "comment": m.comment}
+            continue
+        if m.relation == "not_related":
+            continue
+        if s in rset and o in lset:       # stated the other way round
+            s, o = o, s
+        if s in lset and o in rset:
+            pairs[s].append({"right": o, "relation": m.relation, "harmonization": m.harmonization,
+                             "confidence": m.confidence, "source": "mapping", "mapping": m.record_id,
+                             "stale": m.lifecycle == "stale", "comment": m.comment})
+            right_seen.add(o)
+    if suggester is not None:
+        todo = [a.iri for a in left if a.iri not in pairs and a.iri not in gaps_curated]
+        for iri, cands in suggester.suggest_many(todo, left_work, right_work, 1).items():
+            best = cands[0]
+            a = by_iri[iri]
+            if best.score >= SUGGESTION_FLOOR:
+                pairs[a.iri].append({"right": best.iri, "relation": None, "harmonization": None,
+                                     "confidence": round(best.score, 3), "source": "suggestion", "mapping": None,
+                                     "stale": False, "comment": None})
+                right_seen.add(best.iri)
+    rows = []
+    for a in left:
+        if a.iri in pairs:
+            for p in pairs[a.iri]:
+                b = by_iri[p["right"]]
+                sim = similarity(a.text, b.text)
+                rows.append({**p, "left": _art(a), "right": _art(b), "similarity": sim,
+                             "status": _status(p, sim)})
+        else:
+            rows.append({"left": _art(a), "right": None, "relation": None, "harmonization": "divergent",
+                         "source": "mapping" if a.iri in gaps_curated else "none",
+                         "mapping": gaps_curated.get(a.iri, {}).get("mapping"),
+                         "comment": gaps_curated.get(a.iri, {}).get("comment"), "similarity": 0.0,
+                         "confidence": None, "stale": False, "status": "missing"})
+    right_only = [{"right": _art(b), "source": "mapping" if b.iri in gaps_curated else "none",
+                   "comment": gaps_curated.get(b.iri, {}).get("comment")}
+                  for b in right if b.iri not in right_seen]
+    chapters: dict[str, dict] = {}
+    for r in rows:
+        c = chapters.setdefault(r["left"]["chapter"], {"chapter": r["left"]["chapter"], "matched": 0,
+                                                         "diverging": 0, "missing": 0})
+        c[r["status"]] += 1
+    counts = {k: sum(1 for r in rows if r["status"] == k) for k in ("matched", "diverging", "missing")}
+    return {"left_act": left_work, "right_act": right_work, "pairs": rows, "right_only": right_only,
+            "chapters": list(chapters.values()),
+            "summary": {**counts, "left_articles": len(left), "right_articles": len(right),
+                        "right_without_counterpart": len(right_only),
+                        "from_mappings": sum(1 for r in rows if r["source"] == "mapping" and r["right"]),
+                        "from_suggestions": sum(1 for r in rows if r["source"] == "suggestion")}}
+
+
+def _art(a: _Art) -> dict:
+    return {"iri": a.iri, "eid": a.eid, "label": a.label, "title": a.title, "chapter": a.chapter}
+
+
+def _status(p: dict, similarity: float) -> str:
+    if p["source"] == "suggestion":
+        return "matched" if similarity >= 0.8 else "diverging"
+    if p["relation"] == "equal" and p["harmonization"] != "divergent":
+        return "matched"
+    if p["relation"] in ("subset_of", "superset_of") and p["harmonization"] != "divergent":
+        return "matched" if similarity >= 0.6 else "diverging"
+    return "diverging"
+
+
+def compare_csv(result: dict) -> str:
+    """The correlation table a ministry attaches to a draft law."""
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(["глава", "статья", "наименование", "соотношение", "статья (другая юрисдикция)", "наименование",
+                "гармонизация", "сходство текста", "основание", "соответствие", "комментарий"])
+    for r in result["pairs"]:
+        b = r["right"] or {}
+        w.writerow([r["left"]["chapter"], r["left"]["label"], r["left"]["title"],
+                    r["relation"] or ("нет соответствия" if not b else "предложено"), b.get("label", ""),
+                    b.get("title", ""), r["harmonization"] or "", f"{r['similarity']:.2f}",
+                    {"mapping": "соответствие", "suggestion": "предложение системы", "none": ""}[r["source"]],
+                    r["mapping"] or "", r["comment"] or ""])
+    for r in result["right_only"]:
+        b = r["right"]
+        w.writerow(["", "", "", "нет соответствия", b["label"], b["title"], "divergent", "", "", "", r["comment"] or ""])
+    return out.getvalue()
+
+
+def compare_html(result: dict) -> str:
+    rows = []
+    for r in result["pairs"]:
+        b = r["right"]
+        rows.append(f"<tr class=\"{r['status']}\"><td>{html.escape(r['left']['chapter'])}</td>"
+                    f"<td>{html.escape(r['left']['label'])}. {html.escape(r['left']['title'])}</td>"
+                    f"<td>{html.escape(r['relation'] or ('предложено' if b else 'нет соответствия'))}</td>"
+                    f"<td>{html.escape((b['label'] + '. ' + b['title']) if b else '—')}</td>"
+                    f"<td>{r['similarity']:.2f}</td><td>{html.escape(r['comment'] or '')}</td></tr>")
+    s = result["summary"]
+    return ("<table class=\"compare\"><caption>совпадает {matched}, расходится {diverging}, нет соответствия "
+            "{missing}</caption><tr><th>Глава</th><th>Статья</th><th>Соотношение</th><th>Статья</th>"
+            "<th>Сходство</th><th>Комментарий</th></tr>").format(**s) + "".join(rows) + "</table>"
+
+
+# ------------------------------------------------------------------ redaction vs redaction
+
+def changes(store: GraphStore, settings, act_path: str, date_from: str, date_to: str, with_redlines: bool = True) -> dict:
+    """Articles added, repealed, changed (with redlines), renumbered or moved between two dates."""
+    if date_from > date_to:
+        raise CompareError(f"from {date_from} is after to {date_to}")
+    work_iri = _eli(act_path)
+    if work_iri.startswith("eli/"):
+        work_iri = f"{settings.base_iri}/{work_iri}"
+    dates = sorted({r["d"] for r in store.select(
+        f"SELECT ?d WHERE {{ <{work_iri}> eli:is_realized_by ?e . ?e eli:version_date ?d }}")})
+    if len(dates) == 1:
+        raise CompareError(f"{act_path} has only one redaction ({dates[0]}) in the store; nothing to compare")
+    try:
+        old = resources.resolve(store, settings, _eli(act_path), date_from)
+        new = resources.resolve(store, settings, _eli(act_path), date_to)
+    except resources.NotFound as exc:
+        raise CompareError(str(exc), 404) from None
+    except ValueError as exc:
+        raise CompareError(f"act: {exc}") from None
+    if old.path.eid:
+        raise CompareError(f"{act_path} is a provision; /changes compares redactions of an act")
+    if old.expression == new.expression:
+        raise CompareError(f"both dates fall in the same redaction ({old.version}); pick dates on either side "
+                           f"of a redaction: {', '.join(sorted(set(dates)))}")
+    a = _redaction_articles(store, old.work, old.expression)
+    b = _redaction_articles(store, new.work, new.expression)
+    ta = provision_texts(store, old.work, old.expression, set(a))
+    tb = provision_texts(store, new.work, new.expression, set(b))
+    norm = lambda t: " ".join(_strip_head(t).split())  # noqa: E731
+    out = {"act": old.work, "from": {"date": date_from, "redaction": old.version},
+           "to": {"date": date_to, "redaction": new.version}, "unit": next(iter(a.values()))["kind"] if a else "article",
+           "added": [], "repealed": [], "changed": [], "renumbered": [], "moved": [], "removed": []}
+    # renumbered: the old text, unchanged, now stands under another number (and its old
+    # number is gone or holds another text) — an insertion shifted the numbering
+    new_by_text: dict[str, list[str]] = defaultdict(list)
+    for e in b:
+        if norm(tb.get(e, "")):
+            new_by_text[norm(tb[e])].append(e)
+    new_by_title: dict[str, list[str]] = defaultdict(list)
+    for e in b:
+        if b[e]["title"]:
+            new_by_title[_title_key(b[e]["title"])].append(e)
+    renum_old, renum_new = set(), set()
+    for e in a:
+        t_old = norm(ta.get(e, ""))
+        if not t_old or (e in b and norm(tb.get(e, "")) == t_old) or a[e]["status"] != "in_force":
+            continue
+        hits = [x for x in new_by_text.get(t_old, []) if x != e and x not in renum_new]
+        similarity = 1.0
+        if not hits and a[e]["title"]:
+            # the same title under another number with nearly the same text (cross-references
+            # inside it renumbered too), while its old number now says something else
+            own = redline(_strip_head(ta[e]), _strip_head(tb[e]))["similarity"] if e in b and tb.get(e) else 0.0
+            if own < 0.5:
+                for x in new_by_title.get(_title_key(a[e]["title"]), []):
+                    free = x not in a or _title_key(a[x]["title"]) != _title_key(b[x]["title"])
+                    if x != e and x not in renum_new and free:
+                        sim = redline(_strip_head(ta[e]), _strip_head(tb.get(x, "")))["similarity"]
+                        if sim >= RENUMBER_SIMILARITY:
+                            hits, similarity = [x], sim
+                            break
+        if hits:
+            out["renumbered"].append({"from": _ref(a[e]), "to": _ref(b[hits[0]]), "similarity": round(similarity, 4)})
+            renum_old.add(e)
+            renum_new.add(hits[0])
+    for e in b:
+        if e in a or e in renum_new:
+            continue
+        if b[e]["status"] == "in_force":
+            out["added"].append(_ref(b[e]))
+        else:   # a repealed stub the later source lists and the earlier one did not
+            out["repealed"].append({**_ref(b[e]), "status": b[e]["status"], "absent_before": True})
+    out["removed"] = [_ref(a[e]) for e in a if e not in b and e not in renum_old]
+    for e in a:
+        if e not in b or e in renum_old:
+            continue
+        x, y = a[e], b[e]
+        if x["status"] == "in_force" and y["status"] != "in_force":
+            out["repealed"].append({**_ref(y), "status": y["status"]})
+            continue
+        if x["parent"] != y["parent"]:
+            out["moved"].append({**_ref(y), "from_chapter": x["chapter"], "to_chapter": y["chapter"]})
+        if e in renum_new:
+            continue   # its number now holds another, renumbered text: reported above
+        if norm(ta.get(e, "")) != norm(tb.get(e, "")) and y["status"] == "in_force":
+            item = {**_ref(y)}
+            if with_redlines:
+                r = redline(_strip_head(ta.get(e, "")), _strip_head(tb.get(e, "")))
+                item.update(similarity=r["similarity"], stats=r["stats"], ops=r["ops"])
+            out["changed"].append(item)
+    out["summary"] = {k: len(out[k]) for k in ("added", "repealed", "changed", "renumbered", "moved", "removed")}
+    return out
+
+
+RENUMBER_SIMILARITY = 0.85
+
+
+def _title_key(title: str | None) -> str:
+    return " ".join((title or "").lower().replace("ё", "е").split())
+
+
+def _strip_head(text: str) -> str:
+    first, _, rest = (text or "").partition("\n")
+    return rest if first.startswith(("Статья", "Article", "Section")) else text
+
+
+def _redaction_articles(store: GraphStore, work: str, expression: str) -> dict[str, dict]:
+    """The article-level units of a redaction (articles; sections where an act has no articles, as AKN by-laws)."""
+    kinds = {r["k"]: int(r["n"]) for r in store.select(f"""SELECT ?k (COUNT(?p) AS ?n) WHERE {{ GRAPH <{expression}> {{
+        ?p lexmap:subdivisionKind ?k }} }} GROUP BY ?k""")}
+    unit = "article" if kinds.get("article", 0) >= max(5, kinds.get("section", 0) // 2) else "section"
+    rows = store.select(f"""SELECT ?p ?eid ?label ?title ?st ?parent ?plabel WHERE {{
+        GRAPH <{expression}> {{ ?p lexmap:subdivisionKind "{unit}" ; lexmap:eId ?eid ; eli:is_part_of ?parent .
+                               ?pe eli:realizes ?p . OPTIONAL {{ ?pe lexmap:label ?label }}
+                               OPTIONAL {{ ?pe eli:title ?title }} OPTIONAL {{ ?pe lexmap:status ?st }}
+                               OPTIONAL {{ ?parente eli:realizes ?parent ; lexmap:label ?plabel }} }} }}""")
+    return {r["eid"]: {"iri": r["p"], "eid": r["eid"], "label": r.get("label"), "title": r.get("title"), "kind": unit,
+                       "status": status_name(r.get("st")), "parent": r["parent"].rsplit("/", 1)[-1],
+                       "chapter": r.get("plabel") or r["parent"].rsplit("/", 1)[-1]}
+            for r in rows}
+
+
+def _ref(x: dict) -> dict:
+    return {"iri": x["iri"], "eid": x["eid"], "label": x["label"], "title": x["title"], "chapter": x["chapter"]}
+
+
+def changes_html(result: dict) -> str:
+    parts = [f"<h2>Изменения: редакция {result['from']['redaction']} → {result['to']['redaction']}</h2>"]
+    for key, title in (("added", "Новые статьи"), ("repealed", "Утратили силу"), ("renumbered", "Перенумерованы"),
+                       ("moved", "Перемещены"), ("removed", "Нет в новой редакции")):
+        if result[key]:
+            items = "".join(f"<li>{html.escape(str(x.get('label') or x.get('to', {}).get('label')))} "
+                            f"{html.escape(str(x.get('title') or x.get('to', {}).get('title') or ''))}</li>"
+                            for x in result[key])
+            parts.append(f"<h3>{title} ({len(result[key])})</h3><ul>{items}</ul>")
+    if result["changed"]:
+        parts.append(f"<h3>Изменены ({len(result['changed'])})</h3>")
+        for c in result["changed"]:
+            body = to_html(c) if "ops" in c else ""
+            parts.append(f"<section><h4>{html.escape(c['label'] or '')}. {html.escape(c['title'] or '')}</h4>"
+                         f"<p class=\"redline\">{body}</p></section>")
+    return "".join(parts)
