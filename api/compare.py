@@ -9,13 +9,13 @@ import csv
 import html
 import io
 from collections import defaultdict
-from dataclasses import dataclass
 
 from ingest.mappings.repository import Filters, MappingRepository
 from ingest.store import GraphStore
 from ingest.text import provision_texts, status_name
 
 from . import resources
+from .articles import Article as _Art, latest_articles as _articles
 from .redline import redline, similarity, to_html
 from .suggest import Suggester
 
@@ -79,9 +79,6 @@ def _side(d: dict) -> dict:
 
 
 # ------------------------------------------------------------------ act vs act (gap analysis)
-
-from .articles import Article as _Art, latest_articles as _articles  # noqa: E402
-
 
 def compare_acts(store: GraphStore, left_work: str, right_work: str, suggester: Suggester | None = None,
                  base_iri: str = "") -> dict:

@@ -150,3 +150,12 @@ def test_changes_errors(client, params, status, words):
     r = client.get("/changes", params=params)
     assert r.status_code == status, r.text
     assert words in r.json()["detail"]
+
+
+def test_changes_of_the_by_labour_code_2015_to_2019(client):
+    body = client.get("/changes", params={"act": "by-tk", "from": "2016-01-01", "to": "2020-01-01"}).json()
+    assert body["from"]["redaction"] == "2015-07-15" and body["to"]["redaction"] == "2019-07-18"
+    added = {x["eid"] for x in body["added"]}
+    assert {"art_32.1", "art_261.1"} <= added          # the 2019 reform's new articles
+    assert {x["eid"] for x in body["removed"]} >= {"art_466"}
+    assert body["summary"]["changed"] > 100

@@ -20,7 +20,7 @@ def write_manifest(root: Path, files: dict[str, tuple[str, bytes, str | None]]) 
     """files: key -> (format, bytes, sha256 override)."""
     lines = ['[corpus]', 'root = "corpus"', '']
     for i, (key, (fmt, data, sha)) in enumerate(files.items()):
-        name = f"{key}.{ 'json' if fmt == 'etalon-json' else 'html'}"
+        name = f"{key}.{ {'etalon-json': 'json', 'akoma-ntoso': 'xml', 'codexesby-xml': 'xml', 'plain-text': 'txt', 'zkonrf-text': 'txt'}.get(fmt, 'html')}"
         (root / "corpus").mkdir(parents=True, exist_ok=True)
         (root / "corpus" / name).write_bytes(data)
         lines += ['[[act]]', f'key = "{key}"', 'jurisdiction = "ru"', 'type = "kodeks"', f'number = "{100 + i}-ФЗ"',
@@ -74,7 +74,25 @@ def _bad_cases():
         "wrong checksum": ("pravo-html", GOOD + b" ", hashlib.sha256(GOOD).hexdigest(), "checksum mismatch"),
         "shape violation": ("pravo-html", no_text, None, "SHACL: An article, part or point in force has no text"),
         "binary junk": ("pravo-html", bytes(range(256)) * 40, None, "not text"),
+        "entity bomb": ("akoma-ntoso", b'<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x "xx"><!ENTITY y "&x;&x;&x;&x;">'
+                        b']><akomaNtoso><act><body><section><num>1</num><content><p>&y;</p></content></section>'
+                        b'</body></act></akomaNtoso>', None, "DTD with entities"),
+        "external entity": ("akoma-ntoso", b'<?xml version="1.0"?><!DOCTYPE a [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+                            b'<akomaNtoso><act><body><section><num>1</num><content><p>&e;</p></content></section>'
+                            b'</body></act></akomaNtoso>', None, "DTD with entities"),
+        "truncated xml": ("codexesby-xml", b'<document><text><razdel id="1" text="I|x"><article id="1" text="T">',
+                          None, "not well-formed"),
+        "binary junk as text": ("plain-text", b"\x00\x01\x02" * 500, None, "not text"),
     }
+
+
+def test_cp1251_source_loads_like_utf8(env):
+    tmp, settings, store = env
+    [rep] = run(tmp, settings, store, {"cp": ("pravo-html", GOOD.decode("utf-8").encode("cp1251"), None)})
+    assert rep.status == "loaded" and rep.articles == 4, rep.problems
+    titles = {r["t"] for r in store.select("SELECT ?t WHERE { ?pe eli:title ?t }")}
+    assert any("Кодекс" in t or "Статья" in t or t for t in titles)
+    assert not any("Ð" in t for t in titles)              # no mojibake in the graph
 
 
 @pytest.mark.parametrize("case", list(_bad_cases()))

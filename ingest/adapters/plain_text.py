@@ -15,7 +15,7 @@ import re
 
 from ..model import ParsedDocument
 from . import register
-from .safe_io import SourceError, check_size, decode_text
+from .safe_io import read_text_source
 from .tree_builder import Block, TreeBuilder, parse_heading, split_note_only
 
 _TO_SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -99,10 +99,7 @@ def _strip_notes(para: str) -> tuple[str, list[str]]:
 @register("plain-text")
 def parse(data: bytes, where: str) -> ParsedDocument:
     """Parse a hard-wrapped plain-text code into the provision tree."""
-    check_size(data, where)
-    text = decode_text(data, where)
-    if "\x00" in text:
-        raise SourceError("binary data in a text source", where, "check that the file is a plain-text export")
+    text = read_text_source(data, where)
     doc = ParsedDocument(children=[])
     builder = TreeBuilder(doc)
     header: list[str] = []

@@ -52,6 +52,15 @@ def decode_text(data: bytes, where: str, declared: str | None = None) -> str:
                       "check that the file is the act's text and not a binary or a truncated download")
 
 
+def read_text_source(data: bytes, where: str) -> str:
+    """A plain-text source as text: size bounded, encoding detected, binary refused."""
+    check_size(data, where)
+    text = decode_text(data, where)
+    if "\x00" in text:
+        raise SourceError("binary data in a text source", where, "check that the file is a plain-text export")
+    return text
+
+
 def _checked(data: bytes, enc: str, where: str) -> str:
     try:
         text = data.decode(enc)

@@ -14,7 +14,7 @@ import re
 
 from ..model import ParsedDocument
 from . import register
-from .safe_io import SourceError, check_size, decode_text
+from .safe_io import read_text_source
 from .tree_builder import Block, TreeBuilder
 
 _TO_SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -31,10 +31,7 @@ _STATUS_ONLY = re.compile(r"^(?:Исключена|Исключен|Утрати
 @register("zkonrf-text")
 def parse(data: bytes, where: str) -> ParsedDocument:
     """Parse a ZkonRf plain text of a Belarusian act into the provision tree."""
-    check_size(data, where)
-    text = decode_text(data, where)
-    if "\x00" in text:
-        raise SourceError("binary data in a text source", where, "check that the file is a plain-text export")
+    text = read_text_source(data, where)
     lines = [(n, line.strip()) for n, line in enumerate(text.replace("\r", "").split("\n"), 1)]
     lines = [(n, line) for n, line in lines if line]
     doc = ParsedDocument(children=[])
