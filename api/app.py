@@ -272,8 +272,28 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         return result
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def index(request: Request) -> Any:
-        return templates.TemplateResponse(request, "index.html", {"acts": resources.list_acts(st(request))})
+    def index(request: Request, q: str | None = None, jurisdiction: list[str] = Query([]),
+              act: list[str] = Query([]), offset: int = 0) -> Any:
+        """The home page: the search box (results when q is given: a permanent URL) and the acts."""
+        results, error = None, None
+        if q:
+            be: SearchBackend = request.app.state.backend
+            be.refresh_if_changed()
+            req = search_service.Request(q=q, jurisdiction=_split(jurisdiction), act=_split(act), limit=20,
+                                         offset=max(0, offset))
+            try:
+                results = search_service.search(st(request), be, req, request.app.state.aliases,
+                                                request.app.state.thesaurus)
+            except search_service.SearchError as exc:
+                error = str(exc)
+            cited = [i for c in (results or {}).get("citations", []) for i in c["iris"]]
+            if results and len(cited) == 1 and results["results"] and all(r["citation"] for r in results["results"]):
+                # a bare citation goes straight to the provision
+                from fastapi.responses import RedirectResponse
+                return RedirectResponse("/" + results["results"][0]["iri"].split("/", 3)[3], status_code=303)
+        return templates.TemplateResponse(request, "index.html", {
+            "acts": resources.list_acts(st(request)), "q": q or "", "results": results, "error": error,
+            "jurisdiction": _split(jurisdiction), "act": _split(act), "offset": offset})
 
     @app.get("/health", tags=["meta"], summary="Liveness and store statistics")
     def health(request: Request) -> Any:
