@@ -242,7 +242,12 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         check_date(right_date)
         result = compare_service.diff_provisions(st(request), settings, left, right, mode, left_date, right_date)
         if format == "html":
-            return HTMLResponse(f"<p class=\"redline\">{redline_to_html(result)}</p>")
+            l, r = result["left"], result["right"]
+            title = f"{l['label']} ({l['redaction']}) ↔ {r['label']} ({r['redaction']})"
+            body = (f"<p>Сходство {result['similarity']:.2f}; вставлено слов {result['stats']['inserted']}, "
+                    f"удалено {result['stats']['deleted']}, заменено {result['stats']['replaced']}</p>"
+                    f"<p class=\"redline\">{redline_to_html(result)}</p>")
+            return templates.TemplateResponse(request, "fragment.html", {"title": title, "body": body})
         return result
 
     @app.get("/compare", summary="Gap analysis of two acts", tags=["compare"])
@@ -256,7 +261,8 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         if format == "csv":
             return Response(compare_service.compare_csv(result), media_type="text/csv; charset=utf-8")
         if format == "html":
-            return HTMLResponse(compare_service.compare_html(result))
+            return templates.TemplateResponse(request, "fragment.html", {
+                "title": "Сопоставление актов", "body": compare_service.compare_html(result)})
         return result
 
     @app.get("/changes", summary="What changed between two redactions of an act", tags=["compare"])
@@ -268,7 +274,8 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         iri = _act_ref(request, act, "act")
         result = compare_service.changes(st(request), settings, iri, from_, to)
         if format == "html":
-            return HTMLResponse(compare_service.changes_html(result))
+            return templates.TemplateResponse(request, "fragment.html", {
+                "title": "Изменения между редакциями", "body": compare_service.changes_html(result)})
         return result
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
