@@ -24,7 +24,6 @@ ELEMENT = {"part": "part", "section": "section", "subsection": "subsection", "ch
            "paragraph": "subchapter", "article": "article", "para": "paragraph", "point": "point",
            "item": "item", "attachment": "attachment"}
 HCONTAINER = {"subparagraph", "subpoint", "note"}
-LANG_AKN = {"rus": "rus", "bel": "bel", "eng": "eng"}
 
 
 class ExportError(ValueError):
@@ -77,7 +76,6 @@ def export_act(store: GraphStore, work: str, expression: str) -> bytes:
         raise ExportError(f"no redaction {expression} of {work} in the store")
     m = meta[0]
     lang = m["lang"].rsplit("/", 1)[-1].lower()
-    lang = {"rus": "rus", "bel": "bel", "eng": "eng"}.get(lang, lang)
     nodes = store.select(f"""SELECT ?p ?eid ?kind ?num ?sort ?parent WHERE {{ GRAPH <{expression}> {{
         ?p lexmap:eId ?eid ; lexmap:subdivisionKind ?kind ; lexmap:sortKey ?sort ; eli:is_part_of ?parent .
         OPTIONAL {{ ?p eli:number ?num }} }} }}""")

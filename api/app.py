@@ -21,6 +21,7 @@ from ingest.store import GraphStore, StoreError, open_store
 from . import mapping_routes, mappings as mapping_service, resources, search as search_service
 from . import compare as compare_service
 from .redline import to_html as redline_to_html
+from .problems import problem_response
 from .suggest import Suggester
 
 WEB = Path(__file__).resolve().parent / "web"
@@ -37,11 +38,6 @@ class Problem(Exception):
     def __init__(self, status: int, title: str, detail: str, **extra: Any):
         super().__init__(detail)
         self.status, self.title, self.detail, self.extra = status, title, detail, extra
-
-
-def problem_response(status: int, title: str, detail: str, instance: str = "", **extra: Any) -> JSONResponse:
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, "instance": instance, **extra}
-    return JSONResponse(body, status_code=status, media_type="application/problem+json")
 
 
 def _act_aliases(settings: Settings) -> dict[str, str]:

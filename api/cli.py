@@ -339,11 +339,12 @@ def cmd_keys(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     """lexmap export --akn ACT [--date D] [-o FILE]: Akoma Ntoso 3.0 of an act in one redaction."""
     from . import resources
+    from .app import _act_aliases
     from .akn_export import export_act
     settings = load_settings()
     store = open_store(settings, read_only=True)
     try:
-        path = args.act if args.act.startswith("eli/") else _act_aliases_cli(settings).get(args.act, args.act)
+        path = args.act if args.act.startswith("eli/") else _act_aliases(settings).get(args.act, args.act)
         res = resources.resolve(store, settings, path.strip("/"), args.date)
         body = export_act(store, res.work, res.expression)
     except (resources.NotFound, ValueError) as exc:
@@ -358,11 +359,6 @@ def cmd_export(args: argparse.Namespace) -> int:
     else:
         sys.stdout.buffer.write(body)
     return 0
-
-
-def _act_aliases_cli(settings) -> dict[str, str]:
-    from .app import _act_aliases
-    return _act_aliases(settings)
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
@@ -426,10 +422,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_changes(args: argparse.Namespace) -> int:
     """lexmap changes ACT --from D1 --to D2: what changed between two redactions."""
     from . import compare
+    from .app import _act_aliases
     from .redline import to_terminal
     settings = load_settings()
     store = open_store(settings, read_only=True)
-    path = args.act if args.act.startswith("eli/") else _act_aliases_cli(settings).get(args.act, args.act)
+    path = args.act if args.act.startswith("eli/") else _act_aliases(settings).get(args.act, args.act)
     try:
         result = compare.changes(store, settings, path, args.date_from, args.date_to)
     except compare.CompareError as exc:

@@ -16,7 +16,7 @@ from ingest.store import GraphStore
 from ingest.text import provision_texts, status_name
 
 from . import resources
-from .articles import Article as _Art, latest_articles as _articles
+from .articles import Article as _Art, latest_articles as _articles, strip_head as _strip_head
 from .redline import redline, similarity, to_html
 from .suggest import Suggester
 
@@ -302,11 +302,6 @@ RENUMBER_SIMILARITY = 0.85
 
 def _title_key(title: str | None) -> str:
     return " ".join((title or "").lower().replace("ё", "е").split())
-
-
-def _strip_head(text: str) -> str:
-    first, _, rest = (text or "").partition("\n")
-    return rest if first.startswith(("Статья", "Article", "Section")) else text
 
 
 def _redaction_articles(store: GraphStore, work: str, expression: str) -> dict[str, dict]:

@@ -10,6 +10,7 @@ from ingest.mappings.repository import MappingError
 
 from . import auth
 from . import mappings as svc
+from .problems import problem_response
 
 
 def _ctx(request: Request) -> svc.Context:
@@ -29,10 +30,7 @@ def _key(request: Request) -> str | None:
 
 
 def _problem(status: int, title: str, detail: str, request: Request, **extra: Any) -> JSONResponse:
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail,
-            "instance": str(request.url.path), **extra}
-    return JSONResponse(body, status_code=status, media_type="application/problem+json",
-                        headers={"WWW-Authenticate": "Bearer"} if status == 401 else None)
+    return problem_response(status, title, detail, str(request.url.path), **extra)
 
 
 def _guard(request: Request, role: str) -> auth.KeyHolder:

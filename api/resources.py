@@ -9,15 +9,10 @@ from dataclasses import dataclass
 from ingest.config import Settings
 from ingest.identifiers import EliPath, parse_eli_path
 from ingest.store import GraphStore
-from ingest.text import provision_redactions, provision_text, status_name
+from ingest.text import provision_redactions, provision_text, sparql_literal as _lit, status_name
 
 class NotFound(LookupError):
     """The identifier is well-formed but names nothing in the store."""
-
-
-def _lit(value: str) -> str:
-    """A string as a SPARQL literal."""
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
 def list_acts(store: GraphStore, jurisdiction: str | None = None, as_of: str | None = None) -> list[dict]:

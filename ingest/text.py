@@ -5,10 +5,16 @@ text of an article document), so what is searched is what is shown.
 """
 from __future__ import annotations
 
+import hashlib
 from typing import Iterable, Mapping
 
 STATUS_NAMES = {"InForce": "in_force", "Repealed": "repealed", "Excluded": "excluded"}
 _STUB = {"repealed": "(утратил силу)", "excluded": "(исключен)"}
+
+
+def text_hash(text: str) -> str:
+    """sha256 of a printed text, whitespace-normalised: what "changed" and mapping staleness compare."""
+    return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
 
 
 def status_name(iri: str | None) -> str:
@@ -92,7 +98,6 @@ def provision_redactions(store, work: str, eid: str) -> list[dict]:
     """Every redaction of the act, oldest first, saying whether the provision exists
     there and whether its printed text (with sub-provisions) changed since the
     previous redaction that had it."""
-    import hashlib
     dates = store.select(f"""SELECT ?e ?d WHERE {{ <{work}> eli:is_realized_by ?e . ?e eli:version_date ?d }}
                             ORDER BY ?d""")
     rows = store.select(f"""
@@ -111,7 +116,7 @@ def provision_redactions(store, work: str, eid: str) -> list[dict]:
         sub = sorted((r for r in rows if r["pe"].startswith(prefix)), key=lambda r: int(r["sort"]))
         exists = any(r["eid"] == eid for r in sub)
         text = render(sub) if exists else ""
-        digest = hashlib.sha256(" ".join(text.split()).encode()).hexdigest() if exists else None
+        digest = text_hash(text) if exists else None
         changed = exists and previous is not None and digest != previous
         out.append({"date": d["d"], "expression": d["e"], "exists": exists,
                     "changed": bool(changed), "new": exists and previous is None and bool(out)})

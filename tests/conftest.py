@@ -68,6 +68,19 @@ def indexes(loaded):
         backend.close()
 
 
+@pytest.fixture(scope="module")
+def curated_client(loaded, indexes):
+    """The app over the loaded store, with the curated mapping sets in it (tantivy search)."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from ingest.mappings.curated import load_curated
+    settings, store = loaded
+    load_curated(store, settings)
+    with TestClient(create_app(settings, store, indexes["tantivy"])) as c:
+        yield c
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

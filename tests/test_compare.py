@@ -5,21 +5,14 @@ import csv
 import io
 
 import pytest
-from fastapi.testclient import TestClient
-
-from api.app import create_app
 from api.redline import redline, to_terminal
-from ingest.mappings.curated import load_curated
 
 RU_GK, BY_GK = "eli/ru/kodeks/1994/51-fz", "eli/by/kodeks/1998/218-z"
 
 
 @pytest.fixture(scope="module")
-def client(loaded, indexes):
-    settings, store = loaded
-    load_curated(store, settings)
-    with TestClient(create_app(settings, store, indexes["tantivy"])) as c:
-        yield c
+def client(curated_client):
+    return curated_client
 
 
 # ------------------------------------------------------------------ redline unit behaviour

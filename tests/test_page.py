@@ -3,18 +3,11 @@ with their counterparts and redactions (server-rendered HTML, read without a bro
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
-
-from api.app import create_app
-from ingest.mappings.curated import load_curated
 
 
 @pytest.fixture(scope="module")
-def client(loaded, indexes):
-    settings, store = loaded
-    load_curated(store, settings)
-    with TestClient(create_app(settings, store, indexes["tantivy"])) as c:
-        yield c
+def client(curated_client):
+    return curated_client
 
 
 def test_search_page_has_results_snippets_and_pages(client):

@@ -43,7 +43,7 @@ def load_curated(store: GraphStore, settings: Settings, paths: list[Path] | None
     repo = MappingRepository(store, settings.base_iri)
     paths = sorted(paths if paths is not None else MAPPINGS_DIR.glob("*.sssom.tsv"))
     loaded_acts = {r["w"] for r in store.select("SELECT ?w WHERE { ?w a lexmap:Act }")}
-    short = {r["w"]: r["s"] for r in store.select("SELECT ?w ?s WHERE { ?w a lexmap:Act ; eli:title_short ?s }")}
+    short = repo.short_titles()
     reports: list[CuratedReport] = []
     for path in paths:
         name = set_name(path)

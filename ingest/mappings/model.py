@@ -59,11 +59,6 @@ def default_strength(relation: str | None, harmonization: str) -> int | None:
     return min(10, base + 1) if harmonization == "unified" else base - (2 if harmonization == "divergent" and base else 0)
 
 
-def text_hash(text: str) -> str:
-    """sha256 of a provision's text, whitespace-normalised (what staleness compares)."""
-    return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
-
-
 @dataclass
 class Mapping:
     """One correspondence between a provision and its counterpart (or its absence)."""

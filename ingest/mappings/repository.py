@@ -17,9 +17,10 @@ from rdflib.namespace import PROV, RDF, RDFS, XSD
 from ontology import LEXMAP, MAPPING_SHAPES_PATH
 
 from ..store import GraphStore
-from ..text import provision_texts, sparql_literal
+from ..text import provision_texts, sparql_literal, text_hash
 from ..validate import Violation, validate_graph
-from .model import LIFECYCLE, NO_TERM_FOUND, SELECT_FIELDS, Mapping, from_row, mapping_iri, text_hash, to_graph
+from .model import (HARMONIZATION, LIFECYCLE, NO_TERM_FOUND, RELATIONS, SELECT_FIELDS, Mapping, from_row,
+                    mapping_iri, to_graph)
 from .sssom_tsv import MappingSet
 
 
@@ -183,15 +184,11 @@ class MappingRepository:
                                          ("relation", f.relation, "setRelation"),
                                          ("harmonization", f.harmonization, "harmonization")):
             if values:
-                from .model import HARMONIZATION, RELATIONS
                 table = {"lifecycle": LIFECYCLE, "relation": RELATIONS, "harmonization": HARMONIZATION}[name]
                 where.append(f"FILTER(?{name} IN ({', '.join(f'<{table[v]}>' for v in values)}))")
         page = f"LIMIT {int(limit)} OFFSET {int(offset)}" if limit else ""
         rows = self.store.select(f"SELECT * WHERE {{ {' '.join(where)} }} ORDER BY ?subject ?object {page}")
         return [from_row(r) for r in rows]
-
-    def count(self, f: Filters | None = None) -> int:
-        return len(self.list(f))
 
     def get(self, record_id: str) -> Mapping | None:
         rows = self.store.select(f"SELECT * WHERE {{ {SELECT_FIELDS} FILTER(?record_id = {sparql_literal(record_id)}) }}")
@@ -324,11 +321,10 @@ class MappingRepository:
         """Flag mappings whose end's text changed since they were made; returns their record ids."""
         f = Filters()
         candidates = [m for m in self.list(f) if m.lifecycle != "stale"]
-        if works:
-            ends_all = self.ends({x for m in candidates for x in (m.subject, m.object)})
-            candidates = [m for m in candidates
-                          if any(ends_all.get(x) and ends_all[x].work in works for x in (m.subject, m.object))]
         ends = self.ends({x for m in candidates for x in (m.subject, m.object)})
+        if works:
+            candidates = [m for m in candidates
+                          if any(ends.get(x) and ends[x].work in works for x in (m.subject, m.object))]
         stale: list[str] = []
         for m in candidates:
             changed = [side for side in ("subject", "object")
