@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install serve ingest test bench clean
+.PHONY: install browser serve ingest test bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,19 @@ serve: install
 	$(BIN)/lexmap ingest --keep-going
 	$(BIN)/lexmap serve --host $(HOST) --port $(PORT)
 
-test: install
+# Debian's Chromium for the browser tests (Playwright drives it; no browser download).
+CHROMIUM ?= /usr/bin/chromium
+APT := $(shell [ "$$(id -u)" = 0 ] && echo apt-get || (command -v sudo >/dev/null && echo "sudo apt-get"))
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ -n "$(APT)" ]; then \
+	    echo "installing Debian's chromium for the browser tests"; \
+	    DEBIAN_FRONTEND=noninteractive $(APT) install -y -qq --no-install-recommends chromium >/dev/null || \
+	    { $(APT) update -qq && DEBIAN_FRONTEND=noninteractive $(APT) install -y -qq --no-install-recommends chromium >/dev/null; }; \
+	  else echo "no root and no sudo: install chromium (apt-get install chromium) or the browser tests are skipped"; fi; \
+	fi
+
+test: install browser
 	$(BIN)/python -m pytest -q
 
 bench: install

@@ -3,13 +3,11 @@ from __future__ import annotations
 
 import re
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, ORJSONResponse, Response
-from fastapi.templating import Jinja2Templates
+from fastapi.responses import JSONResponse, ORJSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ingest.config import Settings, load_settings
@@ -18,14 +16,10 @@ from ingest.index.indexer import open_backend
 from ingest.index.querylang import Thesaurus
 from ingest.sources import load_manifest
 from ingest.store import GraphStore, StoreError, open_store
-from . import mapping_routes, mappings as mapping_service, resources, search as search_service
+from . import mapping_routes, mappings as mapping_service, page, resources, search as search_service
 from . import compare as compare_service
-from .redline import to_html as redline_to_html
 from .problems import problem_response
 from .suggest import Suggester
-
-WEB = Path(__file__).resolve().parent / "web"
-templates = Jinja2Templates(directory=str(WEB / "templates"))
 
 _UPDATE = re.compile(r"^\s*(?:(?:PREFIX|BASE)\s+[^\n]*\n\s*)*(INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY|WITH)\b",
                      re.I | re.S)
@@ -83,6 +77,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     if backend is not None:
         app.state.backend = backend
     mapping_routes.install(app)
+    app.include_router(page.build_router())
 
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
@@ -154,7 +149,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         except ValueError as exc:
             raise Problem(400, "Malformed identifier", str(exc)) from None
         if fmt == "html":
-            return templates.TemplateResponse(request, "resource.html", {"r": data})
+            return page.provision_page(request, data)
         return data
 
     @app.get("/search", summary="Full-text search over every provision", tags=["search"])
@@ -231,24 +226,23 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
 
     @app.get("/diff", summary="Redline of two provisions", tags=["compare"])
     def diff(request: Request, left: str, right: str, mode: str = Query("words", pattern="^(words|lemmas)$"),
-             format: str = Query("json", pattern="^(json|html)$"), left_date: str | None = None,
-             right_date: str | None = None) -> Any:
+             format: str | None = Query(None, pattern="^(json|html)$", description="json (default) or html; a "
+                                        "browser asking for text/html gets the page"),
+             left_date: str | None = None, right_date: str | None = None) -> Any:
         """Word-level redline (insertions, deletions, replacements; lemma mode shows inflections) and a similarity."""
         check_date(left_date)
         check_date(right_date)
         result = compare_service.diff_provisions(st(request), settings, left, right, mode, left_date, right_date)
-        if format == "html":
-            l, r = result["left"], result["right"]
-            title = f"{l['label']} ({l['redaction']}) ↔ {r['label']} ({r['redaction']})"
-            body = (f"<p>Сходство {result['similarity']:.2f}; вставлено слов {result['stats']['inserted']}, "
-                    f"удалено {result['stats']['deleted']}, заменено {result['stats']['replaced']}</p>"
-                    f"<p class=\"redline\">{redline_to_html(result)}</p>")
-            return templates.TemplateResponse(request, "fragment.html", {"title": title, "body": body})
+        if _wants_html(request, format):
+            return page.diff_page(request, result, {"left": left, "right": right, "mode": mode,
+                                                    "left_date": left_date, "right_date": right_date})
         return result
 
     @app.get("/compare", summary="Gap analysis of two acts", tags=["compare"])
     def compare(request: Request, left_act: str, right_act: str,
-                format: str = Query("json", pattern="^(json|html|csv)$")) -> Any:
+                format: str | None = Query(None, pattern="^(json|html|csv)$"),
+                show: str | None = Query(None, pattern="^(matched|diverging|missing)$",
+                                         description="html: only rows of this status")) -> Any:
         """Provisions aligned through accepted mappings, then suggestions (marked); the gap register both
         ways; a per-chapter summary (matched, diverging, missing). CSV is a correlation table."""
         left_iri, right_iri = _act_ref(request, left_act, "left_act"), _act_ref(request, right_act, "right_act")
@@ -256,47 +250,21 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
                                               settings.base_iri)
         if format == "csv":
             return Response(compare_service.compare_csv(result), media_type="text/csv; charset=utf-8")
-        if format == "html":
-            return templates.TemplateResponse(request, "fragment.html", {
-                "title": "Сопоставление актов", "body": compare_service.compare_html(result)})
+        if _wants_html(request, format):
+            return page.compare_page(request, result, {"left_act": left_act, "right_act": right_act}, show)
         return result
 
     @app.get("/changes", summary="What changed between two redactions of an act", tags=["compare"])
     def changes(request: Request, act: str, from_: str = Query(..., alias="from"), to: str = Query(...),
-                format: str = Query("json", pattern="^(json|html)$")) -> Any:
+                format: str | None = Query(None, pattern="^(json|html)$")) -> Any:
         """Articles added, repealed, changed (with redlines), renumbered or moved between two dates."""
         check_date(from_)
         check_date(to)
         iri = _act_ref(request, act, "act")
         result = compare_service.changes(st(request), settings, iri, from_, to)
-        if format == "html":
-            return templates.TemplateResponse(request, "fragment.html", {
-                "title": "Изменения между редакциями", "body": compare_service.changes_html(result)})
+        if _wants_html(request, format):
+            return page.changes_page(request, result, {"act": act, "from": from_, "to": to})
         return result
-
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def index(request: Request, q: str | None = None, jurisdiction: list[str] = Query([]),
-              act: list[str] = Query([]), offset: int = 0) -> Any:
-        """The home page: the search box (results when q is given: a permanent URL) and the acts."""
-        results, error = None, None
-        if q:
-            be: SearchBackend = request.app.state.backend
-            be.refresh_if_changed()
-            req = search_service.Request(q=q, jurisdiction=_split(jurisdiction), act=_split(act), limit=20,
-                                         offset=max(0, offset))
-            try:
-                results = search_service.search(st(request), be, req, request.app.state.aliases,
-                                                request.app.state.thesaurus)
-            except search_service.SearchError as exc:
-                error = str(exc)
-            cited = [i for c in (results or {}).get("citations", []) for i in c["iris"]]
-            if results and len(cited) == 1 and results["results"] and all(r["citation"] for r in results["results"]):
-                # a bare citation goes straight to the provision
-                from fastapi.responses import RedirectResponse
-                return RedirectResponse("/" + results["results"][0]["iri"].split("/", 3)[3], status_code=303)
-        return templates.TemplateResponse(request, "index.html", {
-            "acts": resources.list_acts(st(request)), "q": q or "", "results": results, "error": error,
-            "jurisdiction": _split(jurisdiction), "act": _split(act), "offset": offset})
 
     @app.get("/health", tags=["meta"], summary="Liveness and store statistics")
     def health(request: Request) -> Any:
@@ -320,6 +288,13 @@ def _warm_up(store: GraphStore, suggester: Suggester) -> None:
             pass
 
     threading.Thread(target=work, name="lexmap-warm-up", daemon=True).start()
+
+
+def _wants_html(request: Request, fmt: str | None) -> bool:
+    """format=html, or no format and a browser's Accept (text/html before JSON)."""
+    if fmt:
+        return fmt == "html"
+    return _negotiate(request.headers.get("accept", "")) == "html"
 
 
 def _negotiate(accept: str) -> str:

@@ -88,6 +88,30 @@ def revoke_key(path: Path, name: str) -> bool:
     return True
 
 
+def _holder(record: dict) -> KeyHolder:
+    return KeyHolder(record["name"], tuple(record.get("roles", ())), record.get("label", ""))
+
+
+def identify(path: Path, key: str | None) -> tuple[KeyHolder, str]:
+    """(holder, sha256 of the key) of a known key, whatever its roles; AuthError(401) otherwise."""
+    if not key:
+        raise AuthError(401, "no key given")
+    digest = _digest(key.strip())
+    for r in load_keys(path):
+        if hmac.compare_digest(digest, str(r.get("sha256", ""))):
+            return _holder(r), digest
+    raise AuthError(401, "unknown API key")
+
+
+def holder_of(path: Path, name: str, digest_prefix: str) -> KeyHolder | None:
+    """The holder named `name` whose key digest still starts with `digest_prefix` (a session of a
+    revoked or replaced key finds nobody)."""
+    for r in load_keys(path):
+        if r.get("name") == name and hmac.compare_digest(str(r.get("sha256", ""))[:len(digest_prefix)], digest_prefix):
+            return _holder(r)
+    return None
+
+
 def authenticate(path: Path, key: str | None, role: str) -> KeyHolder:
     """The holder of `key` if it has `role`; AuthError otherwise."""
     if not key:
@@ -95,7 +119,7 @@ def authenticate(path: Path, key: str | None, role: str) -> KeyHolder:
     digest = _digest(key)
     for r in load_keys(path):
         if hmac.compare_digest(digest, str(r.get("sha256", ""))):
-            holder = KeyHolder(r["name"], tuple(r.get("roles", ())), r.get("label", ""))
+            holder = _holder(r)
             if role not in holder.roles:
                 raise AuthError(403, f"the key of {holder.name} has roles {', '.join(holder.roles) or 'none'}; "
                                      f"this write needs the {role} role")

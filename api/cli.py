@@ -389,7 +389,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """lexmap compare LEFT_ACT RIGHT_ACT: the gap register and correlation table of two acts."""
-    from . import compare
+    from . import compare, resources
     from . import mappings as svc
     from .suggest import Suggester
     settings = load_settings()
@@ -398,6 +398,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     try:
         left, right = svc.act_iri(ctx, args.left_act), svc.act_iri(ctx, args.right_act)
         result = compare.compare_acts(store, left, right, Suggester(store), settings.base_iri)
+        acts = {a["iri"]: a for a in resources.list_acts(store)}
     except (compare.CompareError, svc.BadRequest) as exc:
         _err(str(exc))
         return 2
@@ -406,7 +407,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if args.format == "csv":
         _emit(compare.compare_csv(result), args.output)
     elif args.format == "html":
-        _emit(compare.compare_html(result), args.output)
+        from .templating import render
+        _emit(render("compare.html", c=result, rows=result["pairs"], show=None, query={},
+                     left=acts.get(left, {}), right=acts.get(right, {})), args.output)
     elif args.format == "json":
         _emit(json.dumps(result, ensure_ascii=False, indent=1), args.output)
     else:

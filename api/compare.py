@@ -6,8 +6,8 @@ latest by default) and redline with api.redline.
 from __future__ import annotations
 
 import csv
+import re
 from concurrent.futures import ThreadPoolExecutor
-import html
 import io
 from collections import defaultdict
 
@@ -17,7 +17,7 @@ from ingest.text import provision_texts, status_name
 
 from . import resources
 from .articles import Article as _Art, latest_articles as _articles, strip_head as _strip_head
-from .redline import redline, similarity, to_html
+from .redline import redline, similarity
 from .suggest import Suggester
 
 SUGGESTION_FLOOR = 0.35   # below this the best candidate is no counterpart at all
@@ -187,21 +187,6 @@ def compare_csv(result: dict) -> str:
     return out.getvalue()
 
 
-def compare_html(result: dict) -> str:
-    rows = []
-    for r in result["pairs"]:
-        b = r["right"]
-        rows.append(f"<tr class=\"{r['status']}\"><td>{html.escape(r['left']['chapter'])}</td>"
-                    f"<td>{html.escape(r['left']['label'])}. {html.escape(r['left']['title'])}</td>"
-                    f"<td>{html.escape(r['relation'] or ('предложено' if b else 'нет соответствия'))}</td>"
-                    f"<td>{html.escape((b['label'] + '. ' + b['title']) if b else '—')}</td>"
-                    f"<td>{r['similarity']:.2f}</td><td>{html.escape(r['comment'] or '')}</td></tr>")
-    s = result["summary"]
-    return ("<table class=\"compare\"><caption>совпадает {matched}, расходится {diverging}, нет соответствия "
-            "{missing}</caption><tr><th>Глава</th><th>Статья</th><th>Соотношение</th><th>Статья</th>"
-            "<th>Сходство</th><th>Комментарий</th></tr>").format(**s) + "".join(rows) + "</table>"
-
-
 # ------------------------------------------------------------------ redaction vs redaction
 
 def changes(store: GraphStore, settings, act_path: str, date_from: str, date_to: str, with_redlines: bool = True) -> dict:
@@ -293,11 +278,19 @@ def changes(store: GraphStore, settings, act_path: str, date_from: str, date_to:
                 r = redline(_strip_head(ta.get(e, "")), _strip_head(tb.get(e, "")))
                 item.update(similarity=r["similarity"], stats=r["stats"], ops=r["ops"])
             out["changed"].append(item)
+    for key in ("added", "repealed", "changed", "moved", "removed"):
+        out[key].sort(key=lambda x: _natural(x["eid"]))
+    out["renumbered"].sort(key=lambda x: _natural(x["from"]["eid"]))
     out["summary"] = {k: len(out[k]) for k in ("added", "repealed", "changed", "renumbered", "moved", "removed")}
     return out
 
 
 RENUMBER_SIMILARITY = 0.85
+
+
+def _natural(eid: str) -> list:
+    """Document order of eIds: art_9 < art_10 < art_123.20-4 (numbers compared as numbers)."""
+    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", eid)]
 
 
 def _title_key(title: str | None) -> str:
@@ -322,21 +315,3 @@ def _redaction_articles(store: GraphStore, work: str, expression: str) -> dict[s
 
 def _ref(x: dict) -> dict:
     return {"iri": x["iri"], "eid": x["eid"], "label": x["label"], "title": x["title"], "chapter": x["chapter"]}
-
-
-def changes_html(result: dict) -> str:
-    parts = [f"<h2>Изменения: редакция {result['from']['redaction']} → {result['to']['redaction']}</h2>"]
-    for key, title in (("added", "Новые статьи"), ("repealed", "Утратили силу"), ("renumbered", "Перенумерованы"),
-                       ("moved", "Перемещены"), ("removed", "Нет в новой редакции")):
-        if result[key]:
-            items = "".join(f"<li>{html.escape(str(x.get('label') or x.get('to', {}).get('label')))} "
-                            f"{html.escape(str(x.get('title') or x.get('to', {}).get('title') or ''))}</li>"
-                            for x in result[key])
-            parts.append(f"<h3>{title} ({len(result[key])})</h3><ul>{items}</ul>")
-    if result["changed"]:
-        parts.append(f"<h3>Изменены ({len(result['changed'])})</h3>")
-        for c in result["changed"]:
-            body = to_html(c) if "ops" in c else ""
-            parts.append(f"<section><h4>{html.escape(c['label'] or '')}. {html.escape(c['title'] or '')}</h4>"
-                         f"<p class=\"redline\">{body}</p></section>")
-    return "".join(parts)

@@ -143,6 +143,27 @@ def to_html(result: dict) -> str:
     return "".join(parts).replace("\n", "<br>")
 
 
+def to_html_side(result: dict, side: str) -> str:
+    """One side of a side-by-side redline: the left text with its deletions marked, or the right
+    text with its insertions marked (a replacement shows on both sides)."""
+    if side not in ("left", "right"):
+        raise ValueError("side is left or right")
+    mark = "del" if side == "left" else "ins"
+    parts = []
+    for o in result["ops"]:
+        text = html.escape(o[side])
+        if not text:
+            continue
+        if o["op"] == "equal":
+            parts.append(text)
+        elif o["op"] == "inflection":
+            other = html.escape(o["right" if side == "left" else "left"])
+            parts.append(f'<span class="infl" title="{other}">{text}</span>')
+        else:
+            parts.append(f"<{mark}>{text}</{mark}>")
+    return "".join(parts).replace("\n", "<br>")
+
+
 def to_terminal(result: dict, colour: bool = True) -> str:
     """The redline for a terminal: red strike for removed, green for added (or [-…-]{+…+})."""
     red, green, yellow, end = ("\033[9;31m", "\033[32m", "\033[33m", "\033[0m") if colour else ("[-", "{+", "{~", "")

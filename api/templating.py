@@ -1,0 +1,72 @@
+"""The Jinja environment of the web page: templates, Russian labels of the closed lists, helpers.
+
+The HTTP routes render through `templates` (a request in the context); the CLI
+renders the same templates to a standalone file through `render`.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlencode
+
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
+
+from .redline import to_html as redline_html, to_html_side
+
+WEB = Path(__file__).resolve().parent / "web"
+templates = Jinja2Templates(directory=str(WEB / "templates"))
+
+# Russian names of the closed lists (ontology/lexmap.ttl): how a lawyer reads them.
+RELATION_RU = {"equal": "равнозначна", "subset_of": "уже (входит в)", "superset_of": "шире (охватывает)",
+               "intersects_with": "частично совпадает", "not_related": "не связана"}
+HARMONIZATION_RU = {"unified": "унифицирована", "harmonized": "гармонизирована", "divergent": "расходится"}
+LIFECYCLE_RU = {"proposed": "предложено", "accepted": "принято", "rejected": "отклонено", "stale": "устарело"}
+STATUS_RU = {"in_force": "действует", "repealed": "утратила силу", "excluded": "исключена"}
+GAP_RU = {"matched": "совпадает", "diverging": "расходится", "missing": "нет соответствия"}
+JURISDICTION_RU = {"ru": "Россия", "by": "Беларусь"}
+
+
+def eli_href(iri_or_path: str | None, **query: str | None) -> str:
+    """The page URL of an ELI IRI or path: /eli/…, with the query given (empty values dropped)."""
+    if not iri_or_path:
+        return ""
+    path = iri_or_path.split("/eli/", 1)[1] if "/eli/" in iri_or_path else iri_or_path.removeprefix("eli/")
+    qs = urlencode({k: v for k, v in query.items() if v})
+    return f"/eli/{path}" + (f"?{qs}" if qs else "")
+
+
+def eli_path(iri: str | None) -> str:
+    """eli/… of an IRI (what the API's left=, right=, act= parameters take)."""
+    if not iri:
+        return ""
+    return "eli/" + iri.split("/eli/", 1)[1] if "/eli/" in iri else iri
+
+
+def query_url(path: str, params: dict, **changes) -> str:
+    """`path` with `params` updated by `changes` (None drops a key): links that keep the filters."""
+    merged = {**params, **changes}
+    pairs = []
+    for k, v in merged.items():
+        if v is None or v == "" or v == [] or v == ():
+            continue
+        for x in (v if isinstance(v, (list, tuple)) else [v]):
+            pairs.append((k, x))
+    return path + ("?" + urlencode(pairs) if pairs else "")
+
+
+def _label(table: dict[str, str]):
+    return lambda v: table.get(v, v) if v else "—"
+
+
+env = templates.env
+env.filters.update(relation_ru=_label(RELATION_RU), harmonization_ru=_label(HARMONIZATION_RU),
+                   lifecycle_ru=_label(LIFECYCLE_RU), status_ru=_label(STATUS_RU), gap_ru=_label(GAP_RU),
+                   jurisdiction_ru=_label(JURISDICTION_RU), eli_href=eli_href, eli_path=eli_path,
+                   redline=lambda result: Markup(redline_html(result)),
+                   redline_side=lambda result, side: Markup(to_html_side(result, side)))
+env.globals.update(query_url=query_url, RELATION_RU=RELATION_RU, HARMONIZATION_RU=HARMONIZATION_RU)
+
+
+def render(name: str, **context) -> str:
+    """A template rendered without a request (the CLI's standalone HTML)."""
+    return env.get_template(name).render(standalone=True, **context)

@@ -1,0 +1,280 @@
+"""End-to-end tests of the web page in a real browser: Debian's headless Chromium driven by
+Playwright, against the app served by uvicorn on 127.0.0.1 over a store of its own (the
+civil codes of both jurisdictions and the curated civil set; the writes here stay here).
+
+They also take the screenshots of the README (docs/screenshots/, or LEXMAP_SCREENSHOTS).
+`make test` installs Chromium (apt) and Playwright (pip); without Chromium these tests are
+skipped, unless LEXMAP_REQUIRE_BROWSER=1 (as .ci/run sets), when they fail.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import httpx
+import pytest
+
+from .conftest import free_port, make_settings
+
+pytestmark = [pytest.mark.corpus, pytest.mark.server, pytest.mark.browser]
+
+CHROMIUM = os.environ.get("LEXMAP_CHROMIUM", "/usr/bin/chromium")
+# The flags a closed network needs (no background fetches, no QUIC), a root user (no sandbox), no GPU.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SHOTS = Path(os.environ.get("LEXMAP_SCREENSHOTS", Path(__file__).resolve().parent.parent / "docs" / "screenshots"))
+RU_GK = "eli/ru/kodeks/1994/51-fz"
+BY_GK = "eli/by/kodeks/1998/218-z"
+
+
+def _need_browser():
+    if shutil.which(CHROMIUM) is None or not Path(CHROMIUM).exists():
+        msg = f"Chromium is not at {CHROMIUM}: `make test` installs it (apt-get install chromium)"
+        if os.environ.get("LEXMAP_REQUIRE_BROWSER") == "1":
+            pytest.fail(msg)
+        pytest.skip(msg)
+    try:
+        import playwright.sync_api  # noqa: F401 - only whether it is installed
+    except ImportError:
+        pytest.fail("playwright is missing: `make install` installs the test extras")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, manifest):
+    """(base URL, keys, settings): the app on 127.0.0.1 over a store with RU GK part 1, BY GK and the civil set."""
+    _need_browser()
+    import uvicorn
+
+    from api import auth
+    from api.app import create_app
+    from ingest.index.indexer import open_backend, sync
+    from ingest.load import ingest
+    from ingest.mappings.curated import load_curated
+    from ingest.store import open_store
+
+    tmp = tmp_path_factory.mktemp("browser")
+    settings = make_settings(tmp)
+    settings = replace(settings, extra={**settings.extra, "api_keys": str(tmp / "keys.toml")})
+    store = open_store(settings)
+    acts = [manifest.find("ru-gk-1"), manifest.find("by-gk")]
+    reports = ingest(store, manifest, settings, acts, progress=lambda m: None)
+    assert all(r.status == "loaded" for r in reports), [(r.key, r.errors[:3]) for r in reports]
+    assert any(r.status == "loaded" for r in load_curated(store, settings))
+    backend = open_backend(settings, "tantivy")
+    sync(store, backend)
+    keys = {"editor": auth.add_key(settings.api_keys, "ivanova", ["editor"], "Иванова И. И."),
+            "reviewer": auth.add_key(settings.api_keys, "petrov", ["reviewer"], "Петров П. П.")}
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, store, backend), host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    else:
+        pytest.fail("the server did not start")
+    yield base, keys, settings
+    server.should_exit = True
+    thread.join(10)
+    backend.close()
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def browser(site):
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ru-RU")
+    pg = context.new_page()
+    pg.set_default_timeout(30_000)
+    yield pg
+    context.close()
+
+
+def _shot(pg, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(SHOTS / f"{name}.png"))
+
+
+def test_search_and_open_a_result(site, page):
+    from playwright.sync_api import expect
+    base, _, _ = site
+    page.goto(base + "/")
+    page.fill("#q", "исковая давность")
+    page.select_option("#jurisdiction", "ru")
+    page.press("#q", "Enter")
+    results = page.locator("ol.results > li > a")
+    expect(results.first).to_be_visible()
+    # the permanent URL carries the query and the filter
+    assert "q=" in page.url and "jurisdiction=ru" in page.url
+    titles = results.all_inner_texts()
+    assert all("давност" in t.lower() for t in titles[:3]), titles[:5]
+    expect(page.locator("ol.results mark").first).to_be_visible()      # highlighted snippets
+    assert "Беларусь" not in page.locator("ol.results").inner_text()   # the filter holds
+    _shot(page, "search")
+    first = titles[0]
+    results.first.click()
+    expect(page.locator("h1")).to_have_text(first)
+    assert f"/{RU_GK}/art_" in page.url
+    # the same search by keyboard, as a citation: straight to the provision
+    page.goto(base + "/")
+    page.keyboard.type("ст. 196 ГК РФ")      # the search box has the focus on arrival
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_contain_text("Статья 196")
+    assert page.url.endswith(f"/{RU_GK}/art_196")
+
+
+def test_provision_counterpart_and_back(site, page):
+    from playwright.sync_api import expect
+    base, _, _ = site
+    page.goto(f"{base}/{RU_GK}/art_196")
+    expect(page.locator("nav.crumbs")).to_contain_text("Глава 12")
+    expect(page.locator(".text")).to_contain_text("три года")
+    row = page.locator("table.mappings tr", has=page.locator("a.counterpart"))
+    expect(row.first).to_contain_text("Статья 197")
+    expect(row.first).to_contain_text("частично совпадает")     # relation, in Russian
+    expect(row.first).to_contain_text("принято")
+    expect(page.locator("#suggestions")).to_be_visible()        # unreviewed suggestions
+    assert page.locator("form.review").count() == 0             # readers get no review forms
+    _shot(page, "provision")
+    page.locator("a.counterpart").first.click()
+    expect(page.locator("h1")).to_contain_text("Статья 197")
+    assert page.url.endswith(f"/{BY_GK}/art_197")
+    back = page.locator("a.counterpart", has_text="Статья 196")
+    expect(back).to_be_visible()
+    # the redaction picker: the 2016 text of the RU article is a permanent URL of its own
+    page.goto(f"{base}/{RU_GK}/art_196")
+    page.fill("#date", "2017-01-01")
+    page.click("form.redactions button")
+    assert "date=2017-01-01" in page.url
+    expect(page.locator("main > p").first).to_contain_text("2016-07-03")
+
+
+def test_side_by_side_views(site, page):
+    from playwright.sync_api import expect
+    base, _, _ = site
+    page.goto(f"{base}/{RU_GK}/art_196")
+    page.locator("table.mappings a", has_text="сравнить тексты").first.click()
+    expect(page.locator("h1")).to_have_text("Сравнение текстов")
+    left, right = page.locator(".redline-left"), page.locator(".redline-right")
+    expect(left).to_contain_text("десять лет")
+    expect(left.locator("del").first).to_be_visible()            # what only RU has, struck out on the left
+    assert right.locator("del").count() == 0 and left.locator("ins").count() == 0
+    assert "десять лет" not in right.inner_text()
+    _shot(page, "diff")
+    # two acts: the gap register, chosen from the home page's form
+    page.goto(base + "/")
+    page.select_option("#left_act", RU_GK)
+    page.select_option("#right_act", BY_GK)
+    page.click("form[action='/compare'] button")
+    expect(page.locator("h1")).to_have_text("Сопоставление актов")
+    expect(page.locator("table.chapters tbody tr").first).to_be_visible()
+    counts = page.locator("main > p").nth(1).inner_text()
+    assert "Совпадает" in counts and "нет соответствия" in counts
+    page.locator("#register ~ p a", has_text="нет соответствия").click()
+    assert "show=missing" in page.url
+    statuses = page.locator("table.compare tbody tr").evaluate_all("rows => rows.map(r => r.className)")
+    assert statuses and set(statuses) == {"missing"}
+    page.goto(page.url.replace("show=missing", "show=diverging").split("#")[0])
+    _shot(page, "compare")
+    # two redactions of one act, from the act page's links
+    page.goto(f"{base}/{RU_GK}")
+    page.locator("a", has_text="2016-07-03 → 2023-08-04").click()
+    expect(page.locator("h1")).to_have_text("Изменения между редакциями")
+    expect(page.locator("details").first).to_be_visible()
+    assert page.locator("details ins, details del").count() > 0
+    _shot(page, "changes")
+
+
+def test_review_a_mapping_with_a_key(site, page):
+    from playwright.sync_api import expect
+    base, keys, _ = site
+    url = f"{base}/{RU_GK}/art_196"
+
+    def sign_in(key: str) -> None:
+        page.goto(url)
+        page.click("text=Войти (рецензент)")
+        page.fill("#key", key)
+        page.press("#key", "Enter")
+        expect(page.locator("header .who")).to_contain_text("Вы вошли")
+        assert page.url == url
+
+    page.goto(f"{base}/login")
+    page.fill("#key", "lmk_wrong")
+    page.press("#key", "Enter")
+    expect(page.locator("[role=alert]")).to_contain_text("Ключ не подходит")
+
+    # an editor proposes the first suggestion as a counterpart
+    sign_in(keys["editor"])
+    suggestion = page.locator("#suggestions ~ ol li").first
+    target = suggestion.locator("a").first.inner_text()
+    suggestion.locator("summary").click()
+    suggestion.locator("select[name=relation]").select_option("not_related")
+    suggestion.locator("select[name=harmonization]").select_option("divergent")
+    suggestion.locator("textarea[name=comment]").fill("проверка из браузера")
+    suggestion.locator("button[type=submit]").click()
+    row = page.locator("table.mappings tr", has_text="проверка из браузера")
+    expect(row).to_contain_text("предложено")
+    expect(row).to_contain_text(target.split(".")[0])
+    assert row.locator("form.review").count() == 0               # an editor does not review
+    record = (row.get_attribute("id") or "")[2:]
+    assert record
+    page.click("header .who button")                            # sign out
+
+    # a reviewer accepts it; the decision survives a reload and is in the store
+    sign_in(keys["reviewer"])
+    row = page.locator(f"#m-{record}")
+    row.locator("input[name=comment]").fill("сверено по текстам")
+    row.scroll_into_view_if_needed()
+    _shot(page, "review")
+    row.locator("button[value=accept]").click()
+    page.reload()
+    row = page.locator(f"#m-{record}")
+    expect(row).to_contain_text("принято")
+    expect(row).to_contain_text("Петров П. П.")
+    assert row.locator("form.review").count() == 0
+    data = httpx.get(f"{base}/mappings/{record}").json()
+    assert data["lifecycle"] == "accepted" and data["reviewer"]["iri"].endswith("/agent/petrov")
+    assert [h["action"] for h in data["history"]] == ["create", "review"]
+    assert data["relation"] == "not_related" and data["author"]["iri"].endswith("/agent/ivanova")
+
+    # a form posted from another site is refused, even with the session cookie
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    r = httpx.post(f"{base}/page/mappings/{record}/review", data={"decision": "reject", "csrf": "x"},
+                   cookies=cookies, headers={"Origin": "https://evil.example"})
+    assert r.status_code == 403
+    assert httpx.get(f"{base}/mappings/{record}").json()["lifecycle"] == "accepted"
+
+
+def test_phone_layout(site, browser):
+    """On a phone the side-by-side columns stack and no page scrolls sideways."""
+    base, _, _ = site
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    pg = context.new_page()
+    for path in (f"/{RU_GK}/art_196", f"/diff?left={RU_GK}/art_196&right={BY_GK}/art_197&format=html",
+                 "/?q=%D0%B4%D0%B0%D0%B2%D0%BD%D0%BE%D1%81%D1%82%D1%8C"):
+        pg.goto(base + path)
+        overflow = pg.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1, (path, overflow)
+    pg.goto(base + f"/diff?left={RU_GK}/art_196&right={BY_GK}/art_197&format=html")
+    boxes = [pg.locator(".cols > section").nth(i).bounding_box() for i in (0, 1)]
+    assert boxes[1]["y"] > boxes[0]["y"] + boxes[0]["height"] - 1    # stacked, not side by side
+    pg.goto(base + f"/{RU_GK}/art_196")
+    _shot(pg, "phone-provision")
+    context.close()
