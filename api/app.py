@@ -14,6 +14,7 @@ from ingest.config import Settings, load_settings
 from ingest.index.backend import SearchBackend
 from ingest.index.indexer import open_backend
 from ingest.index.querylang import Thesaurus
+from ingest.mappings.model import NO_TERM_FOUND
 from ingest.sources import load_manifest
 from ingest.store import GraphStore, StoreError, open_store
 from . import mapping_routes, mappings as mapping_service, page, resources, search as search_service
@@ -59,7 +60,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         app.state.backend = backend if backend is not None else open_backend(settings)
         app.state.suggester = Suggester(app.state.store)
         if owns_store:
-            _warm_up(app.state.store, app.state.suggester)
+            _warm_up(app.state)
         yield
         if owns_backend:
             app.state.backend.close()
@@ -273,17 +274,23 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     return app
 
 
-def _warm_up(store: GraphStore, suggester: Suggester) -> None:
-    """Build, in the background, what the first comparison of mapped acts would wait for
-    (their articles and suggestion profiles): a cold gap analysis takes seconds, a warm one ~1 s."""
+def _warm_up(state: Any) -> None:
+    """Build, in the background, what the first requests would wait for: the act list of the
+    page, and the articles and suggestion profiles of mapped acts (a cold gap analysis takes
+    seconds, a warm one ~1 s)."""
     import threading
+    store, suggester = state.store, state.suggester
 
     def work() -> None:
         try:
-            rows = store.select("""SELECT DISTINCT ?a ?b WHERE { ?m a lexmap:Mapping ; owl:annotatedSource ?s ;
-                owl:annotatedTarget ?o . ?s lexmap:act ?a . ?o lexmap:act ?b }""")
-            for r in rows:
-                suggester.pair(r["a"], r["b"])
+            page.all_acts(state)
+            # a provision's IRI is its act's + "/" + eId (a join through lexmap:act takes ~100 s here)
+            rows = store.select("""SELECT DISTINCT ?s ?o WHERE { ?m a lexmap:Mapping ; owl:annotatedSource ?s ;
+                owl:annotatedTarget ?o }""")
+            pairs = {(r["s"].rsplit("/", 1)[0], r["o"].rsplit("/", 1)[0]) for r in rows
+                     if r["o"] != NO_TERM_FOUND}
+            for a, b in sorted(pairs):
+                suggester.pair(a, b)
         except Exception:  # noqa: BLE001 - a warm-up failure only means a slower first request
             pass
 

@@ -63,10 +63,10 @@ def message(request: Request, status: int, title: str, detail: str, back: str | 
 
 # ------------------------------------------------------------------ views used by the API routes
 
-def all_acts(request: Request) -> list[dict]:
+def all_acts(request: Request | Any) -> list[dict]:
     """The acts of the store (list_acts takes ~1 s on the whole corpus): cached until the search
     index, which every ingest syncs, records a change of its acts."""
-    state = request.app.state
+    state = request.app.state if isinstance(request, Request) else request   # a request or app.state
     path = getattr(getattr(state, "backend", None), "state_file", None)
     stamp = path.stat().st_mtime_ns if path is not None and path.exists() else 0
     cached = getattr(state, "acts_cache", None)

@@ -56,17 +56,17 @@ def sparql_literal(value: str) -> str:
 
 def provision_text(store, work: str, expression: str, eid: str) -> str:
     """Printed text of one provision with its sub-provisions in one redaction of its act."""
+    # Walking down from the provision inside its redaction's graph reads only its subtree
+    # (~2 ms), where matching eIds across the act read every provision (~60 ms).
     rows = store.select(f"""
-        SELECT ?eid ?sort ?label ?title ?text ?wrap ?st WHERE {{
-            ?p lexmap:act <{work}> ; lexmap:eId ?eid .
-            GRAPH <{expression}> {{ ?p lexmap:sortKey ?sort }}
+        SELECT ?eid ?sort ?label ?title ?text ?wrap ?st WHERE {{ GRAPH <{expression}> {{
+            ?p eli:is_part_of* <{work}/{eid}> . ?p lexmap:sortKey ?sort ; lexmap:eId ?eid .
             FILTER(?eid = {sparql_literal(eid)} || STRSTARTS(?eid, {sparql_literal(eid + "__")}))
-            ?pe eli:realizes ?p ; eli:is_part_of* <{expression}> .
-            FILTER(STRSTARTS(STR(?pe), {sparql_literal(expression + "/")}))
+            ?pe eli:realizes ?p .
             OPTIONAL {{ ?pe lexmap:label ?label }} OPTIONAL {{ ?pe eli:title ?title }}
             OPTIONAL {{ ?pe lexmap:text ?text }} OPTIONAL {{ ?pe lexmap:wrapUp ?wrap }}
             OPTIONAL {{ ?pe lexmap:status ?st }}
-        }} ORDER BY ?sort""")
+        }} }} ORDER BY ?sort""")
     return render(rows)
 
 
@@ -102,9 +102,9 @@ def provision_redactions(store, work: str, eid: str) -> list[dict]:
                             ORDER BY ?d""")
     rows = store.select(f"""
         SELECT ?pe ?eid ?sort ?label ?title ?text ?wrap ?st WHERE {{
-            ?p lexmap:act <{work}> ; lexmap:eId ?eid .
-            FILTER(?eid = {sparql_literal(eid)} || STRSTARTS(?eid, {sparql_literal(eid + "__")}))
-            GRAPH ?g {{ ?pe eli:realizes ?p . ?p lexmap:sortKey ?sort }}
+            GRAPH ?g {{ ?p eli:is_part_of* <{work}/{eid}> . ?p lexmap:eId ?eid ; lexmap:sortKey ?sort .
+                       FILTER(?eid = {sparql_literal(eid)} || STRSTARTS(?eid, {sparql_literal(eid + "__")}))
+                       ?pe eli:realizes ?p }}
             OPTIONAL {{ ?pe lexmap:label ?label }} OPTIONAL {{ ?pe eli:title ?title }}
             OPTIONAL {{ ?pe lexmap:text ?text }} OPTIONAL {{ ?pe lexmap:wrapUp ?wrap }}
             OPTIONAL {{ ?pe lexmap:status ?st }}

@@ -152,7 +152,7 @@ def test_page_review_four_eyes_and_revocation(keyed):
     assert r.status_code == 303 and r.headers["location"].endswith(f"#m-{record}")
     m = rev.get(f"/mappings/{record}").json()
     assert m["lifecycle"] == "rejected" and m["reviewer"]["label"] == "Рецензент"
-    assert m["history"][-1]["comment"] == "не то"
+    assert [h["action"] for h in m["history"]] == ["create", "review"] and m["history"][1]["comment"] == "не то"
     # revoking the key ends its sessions at once
     assert auth.revoke_key(path, "rev-page")
     assert "Вы вошли" not in rev.get("/").text

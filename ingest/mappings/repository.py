@@ -220,6 +220,8 @@ class MappingRepository:
                    prov:endedAtTime ?when ; rdfs:label ?what .
                 OPTIONAL {{ ?a lexmap:change ?c }} OPTIONAL {{ ?a rdfs:comment ?note }}
             }} GROUP BY ?a ?who ?when ?what ?note ORDER BY ?when""")
+        # edits in the same second: a mapping is created before anything else happens to it
+        rows.sort(key=lambda r: (r["when"], r["what"] != "create"))
         return [{"activity": r["a"], "agent": r["who"], "time": r["when"], "action": r["what"],
                  "comment": r.get("note"), "changes": [c for c in r.get("changes", "").split("\n") if c]}
                 for r in rows]
