@@ -14,11 +14,11 @@ from ingest.config import Settings, load_settings
 from ingest.index.backend import SearchBackend
 from ingest.index.indexer import open_backend
 from ingest.index.querylang import Thesaurus
-from ingest.mappings.model import NO_TERM_FOUND
 from ingest.sources import load_manifest
 from ingest.store import GraphStore, StoreError, open_store
 from . import mapping_routes, mappings as mapping_service, page, resources, search as search_service
 from . import compare as compare_service
+from .params import split as _split
 from .problems import problem_response
 from .suggest import Suggester
 
@@ -41,11 +41,6 @@ def _act_aliases(settings: Settings) -> dict[str, str]:
         return {a.key: a.work.path for a in load_manifest(settings).acts}
     except Exception:  # noqa: BLE001 - no manifest: filters take ELI paths only
         return {}
-
-
-def _split(values: list[str]) -> tuple[str, ...]:
-    """Repeated or comma-separated query parameters as one tuple."""
-    return tuple(v.strip() for x in values for v in x.split(",") if v.strip())
 
 
 def create_app(settings: Settings | None = None, store: GraphStore | None = None,
@@ -145,8 +140,8 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
                 return _rdf_response(nt, "jsonld" if fmt == "jsonld" else "turtle")
             data = resources.get_act(st(request), settings, full, date)
             if data.get("kind") != "act":
-                ctx = mapping_service.Context(st(request), settings.base_iri, request.app.state.aliases)
-                data["mappings"] = mapping_service.for_provision(ctx, data["iri"])
+                data["mappings"] = mapping_service.for_provision(mapping_service.Context.of(request.app.state),
+                                                                 data["iri"])
         except ValueError as exc:
             raise Problem(400, "Malformed identifier", str(exc)) from None
         if fmt == "html":
@@ -219,9 +214,8 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         return problem_response(exc.status, "Cannot compare", str(exc), str(request.url.path))
 
     def _act_ref(request: Request, ref: str, name: str) -> str:
-        ctx = mapping_service.Context(st(request), settings.base_iri, request.app.state.aliases)
         try:
-            return mapping_service.act_iri(ctx, ref)
+            return mapping_service.act_iri(mapping_service.Context.of(request.app.state), ref)
         except mapping_service.BadRequest as exc:
             raise compare_service.CompareError(f"{name}: {exc}", 404) from None
 
@@ -279,17 +273,12 @@ def _warm_up(state: Any) -> None:
     page, and the articles and suggestion profiles of mapped acts (a cold gap analysis takes
     seconds, a warm one ~1 s)."""
     import threading
-    store, suggester = state.store, state.suggester
+    suggester = state.suggester
 
     def work() -> None:
         try:
             page.all_acts(state)
-            # a provision's IRI is its act's + "/" + eId (a join through lexmap:act takes ~100 s here)
-            rows = store.select("""SELECT DISTINCT ?s ?o WHERE { ?m a lexmap:Mapping ; owl:annotatedSource ?s ;
-                owl:annotatedTarget ?o }""")
-            pairs = {(r["s"].rsplit("/", 1)[0], r["o"].rsplit("/", 1)[0]) for r in rows
-                     if r["o"] != NO_TERM_FOUND}
-            for a, b in sorted(pairs):
+            for a, b in sorted(mapping_service.Context.of(state).repo.act_pairs()):
                 suggester.pair(a, b)
         except Exception:  # noqa: BLE001 - a warm-up failure only means a slower first request
             pass

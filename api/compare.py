@@ -6,7 +6,6 @@ latest by default) and redline with api.redline.
 from __future__ import annotations
 
 import csv
-import re
 from concurrent.futures import ThreadPoolExecutor
 import io
 from collections import defaultdict
@@ -278,19 +277,16 @@ def changes(store: GraphStore, settings, act_path: str, date_from: str, date_to:
                 r = redline(_strip_head(ta.get(e, "")), _strip_head(tb.get(e, "")))
                 item.update(similarity=r["similarity"], stats=r["stats"], ops=r["ops"])
             out["changed"].append(item)
+    # document order: each unit's place in the new redaction, or in the old one when it is gone
+    place = {x["iri"]: x["sort"] for x in a.values()} | {x["iri"]: x["sort"] for x in b.values()}
     for key in ("added", "repealed", "changed", "moved", "removed"):
-        out[key].sort(key=lambda x: _natural(x["eid"]))
-    out["renumbered"].sort(key=lambda x: _natural(x["from"]["eid"]))
+        out[key].sort(key=lambda x: place[x["iri"]])
+    out["renumbered"].sort(key=lambda x: place[x["from"]["iri"]])
     out["summary"] = {k: len(out[k]) for k in ("added", "repealed", "changed", "renumbered", "moved", "removed")}
     return out
 
 
 RENUMBER_SIMILARITY = 0.85
-
-
-def _natural(eid: str) -> list:
-    """Document order of eIds: art_9 < art_10 < art_123.20-4 (numbers compared as numbers)."""
-    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", eid)]
 
 
 def _title_key(title: str | None) -> str:
@@ -302,13 +298,14 @@ def _redaction_articles(store: GraphStore, work: str, expression: str) -> dict[s
     kinds = {r["k"]: int(r["n"]) for r in store.select(f"""SELECT ?k (COUNT(?p) AS ?n) WHERE {{ GRAPH <{expression}> {{
         ?p lexmap:subdivisionKind ?k }} }} GROUP BY ?k""")}
     unit = "article" if kinds.get("article", 0) >= max(5, kinds.get("section", 0) // 2) else "section"
-    rows = store.select(f"""SELECT ?p ?eid ?label ?title ?st ?parent ?plabel WHERE {{
-        GRAPH <{expression}> {{ ?p lexmap:subdivisionKind "{unit}" ; lexmap:eId ?eid ; eli:is_part_of ?parent .
+    rows = store.select(f"""SELECT ?p ?eid ?sort ?label ?title ?st ?parent ?plabel WHERE {{
+        GRAPH <{expression}> {{ ?p lexmap:subdivisionKind "{unit}" ; lexmap:eId ?eid ; eli:is_part_of ?parent ;
+                               lexmap:sortKey ?sort .
                                ?pe eli:realizes ?p . OPTIONAL {{ ?pe lexmap:label ?label }}
                                OPTIONAL {{ ?pe eli:title ?title }} OPTIONAL {{ ?pe lexmap:status ?st }}
                                OPTIONAL {{ ?parente eli:realizes ?parent ; lexmap:label ?plabel }} }} }}""")
     return {r["eid"]: {"iri": r["p"], "eid": r["eid"], "label": r.get("label"), "title": r.get("title"), "kind": unit,
-                       "status": status_name(r.get("st")), "parent": r["parent"].rsplit("/", 1)[-1],
+                       "status": status_name(r.get("st")), "parent": r["parent"].rsplit("/", 1)[-1], "sort": int(r["sort"]),
                        "chapter": r.get("plabel") or r["parent"].rsplit("/", 1)[-1]}
             for r in rows}
 

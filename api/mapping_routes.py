@@ -10,16 +10,12 @@ from ingest.mappings.repository import MappingError
 
 from . import auth
 from . import mappings as svc
+from .params import split as _split
 from .problems import problem_response
 
 
 def _ctx(request: Request) -> svc.Context:
-    s = request.app.state
-    return svc.Context(s.store, s.settings.base_iri, s.aliases)
-
-
-def _split(values: list[str]) -> tuple[str, ...]:
-    return tuple(v.strip() for x in values for v in x.split(",") if v.strip())
+    return svc.Context.of(request.app.state)
 
 
 def _key(request: Request) -> str | None:

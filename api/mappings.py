@@ -33,6 +33,11 @@ class Context:
     base_iri: str
     aliases: dict[str, str]          # manifest key -> ELI path of the act
 
+    @classmethod
+    def of(cls, state) -> "Context":
+        """The context of an app (its `app.state`: store, settings, aliases)."""
+        return cls(state.store, state.settings.base_iri, state.aliases)
+
     @property
     def repo(self) -> MappingRepository:
         return MappingRepository(self.store, self.base_iri)

@@ -18,19 +18,15 @@ from ingest.mappings.repository import MappingError
 
 from . import auth, resources, search as search_service, web_session
 from . import mappings as mapping_service
+from .params import split as _split
 from .templating import templates
 
 RESULTS_PER_PAGE = 20
 SUGGESTIONS_SHOWN = 3
 
 
-def _split(values: list[str]) -> tuple[str, ...]:
-    return tuple(v.strip() for x in values for v in x.split(",") if v.strip())
-
-
 def _ctx(request: Request) -> mapping_service.Context:
-    s = request.app.state
-    return mapping_service.Context(s.store, s.settings.base_iri, s.aliases)
+    return mapping_service.Context.of(request.app.state)
 
 
 def _here(request: Request) -> str:
@@ -82,18 +78,14 @@ def act_titles(request: Request) -> dict[str, dict]:
 
 def provision_page(request: Request, data: dict) -> HTMLResponse:
     """An act or a provision: text of the chosen redaction, counterparts, unreviewed suggestions."""
-    page = common(request)
-    suggestions: list[dict] = []
-    acts = act_titles(request)
-    if data.get("kind") != "act" and data.get("in_redaction", True):
-        suggestions = _suggestions(request, data, acts)
-    return templates.TemplateResponse(request, "resource.html", {
-        **page, "r": data, "acts": acts, "suggestions": suggestions})
+    suggestions = _suggestions(request, data) if data.get("kind") != "act" and data.get("in_redaction", True) else []
+    return render(request, "resource.html", r=data, suggestions=suggestions)
 
 
-def _suggestions(request: Request, data: dict, acts: dict[str, dict]) -> list[dict]:
+def _suggestions(request: Request, data: dict) -> list[dict]:
     """Per counterpart act: top candidates the mappings do not already name (any review state)."""
     ctx = _ctx(request)
+    acts = act_titles(request)
     article = data["iri"].split("__", 1)[0]
     named = {x for m in data.get("mappings", []) for x in
              ((m["subject"] or {}).get("iri"), (m["object"] or {}).get("iri")) if x}

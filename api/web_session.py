@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import secrets
 import time
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -23,7 +24,9 @@ COOKIE = "lexmap_session"
 LIFETIME = 12 * 3600          # a working day; then the key is asked again
 
 
+@lru_cache(maxsize=8)
 def _secret(data_dir: Path) -> bytes:
+    """The signing secret of a data directory, made on first use (read once per process)."""
     path = data_dir / "session.secret"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)

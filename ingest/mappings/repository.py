@@ -190,18 +190,17 @@ class MappingRepository:
         rows = self.store.select(f"SELECT * WHERE {{ {' '.join(where)} }} ORDER BY ?subject ?object {page}")
         return [from_row(r) for r in rows]
 
-    def counterpart_acts(self, work: str) -> list[str]:
-        """Acts that mappings pair with `work` (the other side of its mapping sets)."""
+    def act_pairs(self) -> set[tuple[str, str]]:
+        """(act of the subject, act of the object) of every mapping with a counterpart."""
         # A provision's IRI is its act's IRI + "/" + eId: reading the acts off the IRIs
         # avoids a join through lexmap:act that the union graph makes slow (~100 s).
         rows = self.store.select("SELECT DISTINCT ?s ?o WHERE { ?m a lexmap:Mapping ; owl:annotatedSource ?s ; "
                                  "owl:annotatedTarget ?o }")
-        prefix, out = work + "/", set()
-        for r in rows:
-            for this, other in ((r["s"], r["o"]), (r["o"], r["s"])):
-                if this.startswith(prefix) and other != NO_TERM_FOUND and not other.startswith(prefix):
-                    out.add(other.rsplit("/", 1)[0])
-        return sorted(out)
+        return {(r["s"].rsplit("/", 1)[0], r["o"].rsplit("/", 1)[0]) for r in rows if r["o"] != NO_TERM_FOUND}
+
+    def counterpart_acts(self, work: str) -> list[str]:
+        """Acts that mappings pair with `work` (the other side of its mapping sets)."""
+        return sorted({b if a == work else a for a, b in self.act_pairs() if work in (a, b) and a != b})
 
     def get(self, record_id: str) -> Mapping | None:
         rows = self.store.select(f"SELECT * WHERE {{ {SELECT_FIELDS} FILTER(?record_id = {sparql_literal(record_id)}) }}")
