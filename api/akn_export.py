@@ -17,6 +17,7 @@ from lxml import etree
 
 from ingest.store import GraphStore
 from ingest.text import status_name
+from ingest.query import iriref
 
 AKN_NS = "http://docs.oasis-open.org/legaldocml/ns/akn/3.0"
 A = "{%s}" % AKN_NS
@@ -70,21 +71,21 @@ def _frbr(ident, akn_work: str, lang: str, version: str, adopted: str, country: 
 def export_act(store: GraphStore, work: str, expression: str) -> bytes:
     """AKN 3.0 XML of `work` as in the redaction (named graph) `expression`."""
     meta = store.select(f"""SELECT ?j ?type ?num ?adopted ?title ?d ?lang WHERE {{
-        <{work}> lexmap:jurisdiction ?j ; lexmap:actType ?type ; eli:number ?num ; eli:date_document ?adopted .
-        GRAPH <{expression}> {{ <{expression}> eli:version_date ?d ; eli:title ?title ; eli:language ?lang }} }} LIMIT 1""")
+        {iriref(work)} lexmap:jurisdiction ?j ; lexmap:actType ?type ; eli:number ?num ; eli:date_document ?adopted .
+        GRAPH {iriref(expression)} {{ {iriref(expression)} eli:version_date ?d ; eli:title ?title ; eli:language ?lang }} }} LIMIT 1""")
     if not meta:
         raise ExportError(f"no redaction {expression} of {work} in the store")
     m = meta[0]
     lang = m["lang"].rsplit("/", 1)[-1].lower()
-    nodes = store.select(f"""SELECT ?p ?eid ?kind ?num ?sort ?parent WHERE {{ GRAPH <{expression}> {{
+    nodes = store.select(f"""SELECT ?p ?eid ?kind ?num ?sort ?parent WHERE {{ GRAPH {iriref(expression)} {{
         ?p lexmap:eId ?eid ; lexmap:subdivisionKind ?kind ; lexmap:sortKey ?sort ; eli:is_part_of ?parent .
         OPTIONAL {{ ?p eli:number ?num }} }} }}""")
-    rows = {r["p"]: r for r in store.select(f"""SELECT ?p ?label ?title ?text ?wrap ?st WHERE {{ GRAPH <{expression}> {{
+    rows = {r["p"]: r for r in store.select(f"""SELECT ?p ?label ?title ?text ?wrap ?st WHERE {{ GRAPH {iriref(expression)} {{
         ?pe eli:realizes ?p . OPTIONAL {{ ?pe lexmap:label ?label }} OPTIONAL {{ ?pe eli:title ?title }}
         OPTIONAL {{ ?pe lexmap:text ?text }} OPTIONAL {{ ?pe lexmap:wrapUp ?wrap }}
         OPTIONAL {{ ?pe lexmap:status ?st }} }} }}""")}
     notes: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for r in store.select(f"""SELECT ?s ?n ?k WHERE {{ GRAPH <{expression}> {{
+    for r in store.select(f"""SELECT ?s ?n ?k WHERE {{ GRAPH {iriref(expression)} {{
         {{ ?s lexmap:note ?n BIND("note" AS ?k) }} UNION {{ ?s lexmap:sourceDefect ?n BIND("defect" AS ?k) }} }} }}"""):
         notes[r["s"]].append((r["k"], r["n"]))
     children: dict[str, list[dict]] = defaultdict(list)

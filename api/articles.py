@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from ingest.store import GraphStore
 from ingest.text import provision_texts, status_name
+from ingest.query import iriref
 
 _CACHE: dict[tuple, list] = {}
 
@@ -27,7 +28,7 @@ class Article:
 
 def latest_articles(store: GraphStore, work: str) -> list[Article]:
     """Articles in force in the latest redaction of `work`, in document order."""
-    latest = store.select(f"""SELECT ?e ?d ?fp WHERE {{ <{work}> eli:is_realized_by ?e . ?e eli:version_date ?d .
+    latest = store.select(f"""SELECT ?e ?d ?fp WHERE {{ {iriref(work)} eli:is_realized_by ?e . ?e eli:version_date ?d .
                              OPTIONAL {{ ?e lexmap:buildFingerprint ?fp }} }} ORDER BY DESC(?d) LIMIT 1""")
     if not latest:
         return []
@@ -51,7 +52,7 @@ def strip_head(text: str) -> str:
 
 
 def _load(store: GraphStore, work: str, expr: str) -> list[Article]:
-    nodes = store.select(f"""SELECT ?p ?eid ?kind ?parent ?sort ?label ?title ?st WHERE {{ GRAPH <{expr}> {{
+    nodes = store.select(f"""SELECT ?p ?eid ?kind ?parent ?sort ?label ?title ?st WHERE {{ GRAPH {iriref(expr)} {{
         ?p lexmap:eId ?eid ; lexmap:subdivisionKind ?kind ; eli:is_part_of ?parent ; lexmap:sortKey ?sort .
         ?pe eli:realizes ?p . OPTIONAL {{ ?pe lexmap:label ?label }} OPTIONAL {{ ?pe eli:title ?title }}
         OPTIONAL {{ ?pe lexmap:status ?st }} }} }}""")

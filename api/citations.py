@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from ingest.identifiers import number_slug
 from ingest.index.analysis import fold, is_stop_word, terms_of, words_of
 from ingest.store import GraphStore
+from ingest.query import iriref
 
 _NUM = r"\d+(?:\.\d+)*"
 _SUB = (r"(?:(?P<k{i}>подпункт\w*|подп\.?|пп\.?|пункт\w*|п\.?|част\w*|ч\.?|абзац\w*|абз\.?)\s*"
@@ -135,7 +136,7 @@ def resolve(store: GraphStore, cit: Citation, jurisdictions: tuple[str, ...] = (
         work = act["w"]
         found = None
         for eid in _article_eids(cit.article):
-            if store.ask(f"ASK {{ <{work}/{eid}> a lexmap:Provision }}"):
+            if store.ask(f"ASK {{ {iriref(work + '/' + eid)} a lexmap:Provision }}"):
                 found = eid
                 break
         if found is None:
@@ -146,7 +147,7 @@ def resolve(store: GraphStore, cit: Citation, jurisdictions: tuple[str, ...] = (
         eid = found
         for level, (word, num) in zip(_LEVELS, cit.subs):
             child = f"{eid}__{level}_{number_slug(num)}"
-            if store.ask(f"ASK {{ <{work}/{child}> a lexmap:Provision }}"):
+            if store.ask(f"ASK {{ {iriref(work + '/' + child)} a lexmap:Provision }}"):
                 eid = child
                 continue
             res.notes.append(f"{act['id']}: {word} {num} of {eid} is not a separate provision in the source "

@@ -326,10 +326,20 @@ def cmd_keys(args: argparse.Namespace) -> int:
         print(f"key for {args.name} ({', '.join(args.role or ['editor'])}) stored hashed in {path}; "
               "it is shown only now", file=sys.stderr)
     elif args.action == "list":
-        for r in auth.load_keys(path):
-            print(f"{r['name']:<20} {', '.join(r.get('roles', [])):<18} {r.get('label', '')}")
+        try:
+            records = auth.load_keys(path)
+        except auth.KeysFileError as exc:
+            _err(str(exc))
+            return 2
+        for r in records:
+            print(f"{r['name']:<20} {', '.join(r['roles']):<18} {r['label']}")
     elif args.action == "revoke":
-        if not auth.revoke_key(path, args.name):
+        try:
+            revoked = auth.revoke_key(path, args.name)
+        except auth.KeysFileError as exc:
+            _err(str(exc))
+            return 2
+        if not revoked:
             _err(f"no key named {args.name!r} in {path}")
             return 2
         print(f"revoked {args.name}")

@@ -18,6 +18,7 @@ from . import resources
 from .articles import Article as _Art, latest_articles as _articles, strip_head as _strip_head
 from .redline import redline, similarity
 from .suggest import Suggester
+from ingest.query import iriref, literal
 
 SUGGESTION_FLOOR = 0.35   # below this the best candidate is no counterpart at all
 
@@ -196,7 +197,7 @@ def changes(store: GraphStore, settings, act_path: str, date_from: str, date_to:
     if work_iri.startswith("eli/"):
         work_iri = f"{settings.base_iri}/{work_iri}"
     dates = sorted({r["d"] for r in store.select(
-        f"SELECT ?d WHERE {{ <{work_iri}> eli:is_realized_by ?e . ?e eli:version_date ?d }}")})
+        f"SELECT ?d WHERE {{ {iriref(work_iri)} eli:is_realized_by ?e . ?e eli:version_date ?d }}")})
     if len(dates) == 1:
         raise CompareError(f"{act_path} has only one redaction ({dates[0]}) in the store; nothing to compare")
     try:
@@ -295,11 +296,11 @@ def _title_key(title: str | None) -> str:
 
 def _redaction_articles(store: GraphStore, work: str, expression: str) -> dict[str, dict]:
     """The article-level units of a redaction (articles; sections where an act has no articles, as AKN by-laws)."""
-    kinds = {r["k"]: int(r["n"]) for r in store.select(f"""SELECT ?k (COUNT(?p) AS ?n) WHERE {{ GRAPH <{expression}> {{
+    kinds = {r["k"]: int(r["n"]) for r in store.select(f"""SELECT ?k (COUNT(?p) AS ?n) WHERE {{ GRAPH {iriref(expression)} {{
         ?p lexmap:subdivisionKind ?k }} }} GROUP BY ?k""")}
     unit = "article" if kinds.get("article", 0) >= max(5, kinds.get("section", 0) // 2) else "section"
     rows = store.select(f"""SELECT ?p ?eid ?sort ?label ?title ?st ?parent ?plabel WHERE {{
-        GRAPH <{expression}> {{ ?p lexmap:subdivisionKind "{unit}" ; lexmap:eId ?eid ; eli:is_part_of ?parent ;
+        GRAPH {iriref(expression)} {{ ?p lexmap:subdivisionKind {literal(unit)} ; lexmap:eId ?eid ; eli:is_part_of ?parent ;
                                lexmap:sortKey ?sort .
                                ?pe eli:realizes ?p . OPTIONAL {{ ?pe lexmap:label ?label }}
                                OPTIONAL {{ ?pe eli:title ?title }} OPTIONAL {{ ?pe lexmap:status ?st }}

@@ -1,17 +1,18 @@
 """HTTP routes of clause mappings: reads are open, writes need an API key with a role."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from ingest.mappings.repository import MappingError
+from ingest.mappings.repository import MappingError, ReviewConflict, VersionMismatch
 
 from . import auth
 from . import mappings as svc
 from .params import split as _split
 from .problems import problem_response
+from .schemas import MappingIn, ReviewIn
 
 
 def _ctx(request: Request) -> svc.Context:
@@ -33,6 +34,25 @@ def _guard(request: Request, role: str) -> auth.KeyHolder:
     return auth.authenticate(request.app.state.settings.api_keys, _key(request), role)
 
 
+def _if_match(request: Request) -> tuple[str, ...] | None:
+    """The entity tags of If-Match; None when absent or `*` (any current version will do).
+
+    A weak tag (W/"…") stays as written and so never matches: If-Match compares strongly."""
+    raw = request.headers.get("if-match")
+    if raw is None or raw.strip() == "*":
+        return None
+    return tuple(t.strip() for t in raw.split(",") if t.strip())
+
+
+def _with_etag(body: dict) -> JSONResponse:
+    """A mapping's JSON with its version as the ETag header."""
+    return JSONResponse(body, headers={"ETag": body["version"]})
+
+
+# what a mapping id can be (the SSSOM reader's rule); anything else is refused before a query
+RecordId = Path(..., pattern=r"^[a-z0-9][a-z0-9-]{5,63}$", description="the mapping's record id")
+
+
 def build_router() -> APIRouter:
     r = APIRouter(tags=["mappings"])
 
@@ -44,7 +64,7 @@ def build_router() -> APIRouter:
               status: list[str] = Query([], description="proposed, accepted, rejected, stale"),
               relation: list[str] = Query([], description="equal, subset_of, superset_of, intersects_with, not_related"),
               harmonization: list[str] = Query([], description="unified, harmonized, divergent"),
-              limit: int = 100, offset: int = 0) -> Any:
+              limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0, le=1_000_000)) -> Any:
         """Mappings with who made them, why, how sure, and their review status."""
         return svc.list_mappings(_ctx(request), source, target, act, provision, _split(status), _split(relation),
                                  _split(harmonization), limit, offset)
@@ -52,13 +72,17 @@ def build_router() -> APIRouter:
     @r.get("/mappings/suggest", summary="Candidate counterparts of a provision")
     def suggest(request: Request, source: str = Query(..., description="ELI path of the provision"),
                 target_act: str = Query(..., description="ELI path of the act of the other jurisdiction"),
-                limit: int = 5) -> Any:
+                limit: int = Query(5, ge=1, le=50)) -> Any:
         """Top candidates with their score and evidence (shared lemmas, title and text similarity,
         position between accepted mappings, chapter, shared defined terms)."""
         return svc.suggest(_ctx(request), request.app.state.suggester, source, target_act, limit)
 
-    @r.get("/mappings/export", summary="Export mappings as SSSOM TSV, CSV, Turtle or JSON-LD")
-    def export(request: Request, format: str = "sssom", source_act: str | None = None,
+    @r.get("/mappings/export", summary="Export mappings as SSSOM TSV, CSV, Turtle or JSON-LD",
+           response_class=Response,
+           responses={200: {"content": {**{m.split(";")[0]: {"schema": {"type": "string"}}
+                                           for m in svc.EXPORT_FORMATS.values() if "json" not in m},
+                                        "application/ld+json": {}}}})
+    def export(request: Request, format: Literal["sssom", "csv", "ttl", "jsonld"] = "sssom", source_act: str | None = None,
                target_act: str | None = None) -> Response:
         body, media = svc.export(_ctx(request), format, source_act, target_act)
         ext = {"sssom": "sssom.tsv", "csv": "csv", "ttl": "ttl", "jsonld": "jsonld"}[format]
@@ -66,30 +90,31 @@ def build_router() -> APIRouter:
                         headers={"Content-Disposition": f'inline; filename="lexmap-mappings.{ext}"'})
 
     @r.get("/mappings/{record_id}", summary="One mapping with its PROV history")
-    def one(request: Request, record_id: str) -> Any:
+    def one(request: Request, record_id: str = RecordId) -> Any:
+        """The mapping, its history, and its version as the ETag a review's If-Match can name."""
         try:
-            return svc.get_mapping(_ctx(request), record_id)
+            return _with_etag(svc.get_mapping(_ctx(request), record_id))
         except KeyError:
             return _problem(404, "Not found", f"no mapping {record_id!r}", request)
 
     @r.post("/mappings", summary="Propose a mapping (editor key)", status_code=201)
-    def create(request: Request, body: dict = Body(..., examples=[{
-            "subject": "eli/ru/kodeks/1994/51-fz/art_196", "object": "eli/by/kodeks/1998/218-z/art_197",
-            "relation": "intersects_with", "harmonization": "harmonized", "confidence": 0.9,
-            "comment": "общий срок три года; РФ добавляет предельный срок десять лет"}])) -> Any:
+    def create(request: Request, body: MappingIn) -> Any:
         """Creates a `proposed` mapping; `object: null` records that the subject has no counterpart."""
         holder = _guard(request, "editor")
         agent = holder.agent_iri(request.app.state.settings.base_iri)
-        return svc.create_mapping(_ctx(request), body, agent, holder.label or holder.name)
+        return svc.create_mapping(_ctx(request), body.model_dump(exclude_unset=True), agent,
+                                  holder.label or holder.name)
 
     @r.post("/mappings/{record_id}/review", summary="Accept or reject a mapping (reviewer key)")
-    def review(request: Request, record_id: str, body: dict = Body(..., examples=[
-            {"decision": "accept", "comment": "проверено по текстам обеих редакций"}])) -> Any:
+    def review(request: Request, body: ReviewIn, record_id: str = RecordId) -> Any:
+        """Only a proposed or stale mapping is reviewed (else 409); with If-Match, only the
+        version it names (else 412). Of two racing reviews one is stored, the other gets 409/412."""
         holder = _guard(request, "reviewer")
         agent = holder.agent_iri(request.app.state.settings.base_iri)
         try:
-            return svc.review_mapping(_ctx(request), record_id, str(body.get("decision", "")), agent,
-                                      body.get("comment"), holder.label or holder.name)
+            return _with_etag(svc.review_mapping(_ctx(request), record_id, body.decision, agent,
+                                                 body.comment, holder.label or holder.name,
+                                                 if_match=_if_match(request)))
         except KeyError:
             return _problem(404, "Not found", f"no mapping {record_id!r}", request)
 
@@ -114,6 +139,20 @@ def install(app) -> None:
     async def _invalid(request: Request, exc: MappingError) -> JSONResponse:
         return _problem(422, "Invalid mapping", str(exc) + (": " + "; ".join(exc.problems) if exc.problems else ""),
                         request, problems=exc.problems)
+
+    @app.exception_handler(ReviewConflict)
+    async def _conflict(request: Request, exc: ReviewConflict) -> JSONResponse:
+        resp = _problem(409, "Conflict", str(exc), request, lifecycle=exc.lifecycle, reviewer=exc.reviewer,
+                        since=exc.since)
+        if exc.etag:
+            resp.headers["ETag"] = exc.etag
+        return resp
+
+    @app.exception_handler(VersionMismatch)
+    async def _precondition(request: Request, exc: VersionMismatch) -> JSONResponse:
+        resp = _problem(412, "Precondition failed", str(exc), request)
+        resp.headers["ETag"] = exc.etag
+        return resp
 
     if getattr(app.state, "store", None) is not None:
         app.state.suggester = Suggester(app.state.store)

@@ -18,6 +18,8 @@ from ingest.store import GraphStore
 from ontology import PREFIXES
 
 from .suggest import Suggester
+from ingest.identifiers import parse_reference
+from ingest.query import iriref
 
 EXPORT_FORMATS = {"sssom": "text/tab-separated-values; charset=utf-8", "csv": "text/csv; charset=utf-8",
                   "ttl": "text/turtle; charset=utf-8", "jsonld": "application/ld+json"}
@@ -44,19 +46,16 @@ class Context:
 
 
 def to_iri(ctx: Context, ref: str) -> str:
-    """An ELI path, a manifest key or an IRI -> IRI under the base."""
-    ref = ref.strip()
-    if ref.startswith(("http://", "https://")):
-        return ref.rstrip("/")
-    ref = ctx.aliases.get(ref, ref).strip("/")
-    if not ref.startswith("eli/"):
-        ref = "eli/" + ref
-    return f"{ctx.base_iri}/{ref}"
+    """An ELI path, a manifest key or an IRI under the base -> IRI; BadRequest when it is none of them."""
+    try:
+        return parse_reference(ref, ctx.base_iri, ctx.aliases).iri(ctx.base_iri)
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
 
 
 def act_iri(ctx: Context, ref: str) -> str:
     iri = to_iri(ctx, ref)
-    if not ctx.store.ask(f"ASK {{ <{iri}> a lexmap:Act }}"):
+    if not ctx.store.ask(f"ASK {{ {iriref(iri)} a lexmap:Act }}"):
         raise BadRequest(f"no act {ref!r} in the store; use an ELI path such as eli/ru/kodeks/1994/51-fz or a manifest key")
     return iri
 
@@ -64,7 +63,7 @@ def act_iri(ctx: Context, ref: str) -> str:
 def provision_iri(ctx: Context, ref: str) -> tuple[str, str]:
     """(provision IRI, IRI of its act) of an existing provision."""
     iri = to_iri(ctx, ref)
-    rows = ctx.store.select(f"SELECT ?w WHERE {{ <{iri}> a lexmap:Provision ; lexmap:act ?w }} LIMIT 1")
+    rows = ctx.store.select(f"SELECT ?w WHERE {{ {iriref(iri)} a lexmap:Provision ; lexmap:act ?w }} LIMIT 1")
     if not rows:
         raise BadRequest(f"no provision {ref!r} in the store")
     return iri, rows[0]["w"]
@@ -131,10 +130,10 @@ def for_provision(ctx: Context, iri: str) -> list[dict]:
 
 
 def get_mapping(ctx: Context, record_id: str) -> dict:
-    m = ctx.repo.get(record_id)
-    if m is None:
-        raise KeyError(record_id)
-    return {**as_json(m, ctx.base_iri), "history": ctx.repo.history(record_id)}
+    """A mapping with its PROV history and `version`, the entity tag of this state (the ETag
+    a review's If-Match names); KeyError when there is none."""
+    snap = ctx.repo.snapshot(record_id)
+    return {**as_json(snap.mapping, ctx.base_iri), "history": snap.history, "version": snap.etag}
 
 
 def create_mapping(ctx: Context, body: dict, agent: str, agent_label: str = "") -> dict:
@@ -165,9 +164,13 @@ def create_mapping(ctx: Context, body: dict, agent: str, agent_label: str = "") 
 
 
 def review_mapping(ctx: Context, record_id: str, decision: str, agent: str, comment: str | None,
-                   agent_label: str = "") -> dict:
-    m = ctx.repo.review(record_id, decision, agent, comment, agent_label or None)
-    return {**as_json(m, ctx.base_iri), "history": ctx.repo.history(record_id)}
+                   agent_label: str = "", if_match: tuple[str, ...] | None = None) -> dict:
+    """Accept or reject a proposed or stale mapping; the mapping as `get_mapping` gives it after.
+
+    ReviewConflict when it is not open for review (or another review came first),
+    VersionMismatch when `if_match` (entity tags) does not name its current version."""
+    ctx.repo.review(record_id, decision, agent, comment, agent_label or None, if_match=if_match)
+    return get_mapping(ctx, record_id)
 
 
 def suggest(ctx: Context, suggester: Suggester, source: str, target_act: str, limit: int = 5) -> dict:
@@ -176,7 +179,7 @@ def suggest(ctx: Context, suggester: Suggester, source: str, target_act: str, li
     if not 1 <= limit <= 50:
         raise BadRequest("limit must be 1..50")
     jur = {r["w"]: r["j"] for r in ctx.store.select(
-        f"SELECT ?w ?j WHERE {{ VALUES ?w {{ <{src_work}> <{tgt}> }} ?w lexmap:jurisdiction ?j }}")}
+        f"SELECT ?w ?j WHERE {{ VALUES ?w {{ {iriref(src_work)} {iriref(tgt)} }} ?w lexmap:jurisdiction ?j }}")}
     if jur.get(src_work) == jur.get(tgt):
         raise BadRequest("source and target act are in the same jurisdiction; suggestions cross jurisdictions")
     try:

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ingest.index.backend import SearchBackend
-from ingest.mappings.repository import MappingError
+from ingest.mappings.repository import MappingError, ReviewConflict, VersionMismatch
 
 from . import auth, resources, search as search_service, web_session
 from . import mappings as mapping_service
@@ -164,8 +164,9 @@ def build_router() -> APIRouter:
 
     @r.post("/logout")
     def logout(request: Request, next: str = Form("/")) -> Any:
+        """Sign out: the session is revoked on the server (a saved cookie stops working), then deleted."""
         response = RedirectResponse(_safe_next(next), status_code=303)
-        web_session.sign_out(response)
+        web_session.sign_out(request, response)
         return response
 
     def _holder(request: Request, csrf: str, roles: set[str]) -> auth.KeyHolder:
@@ -179,17 +180,26 @@ def build_router() -> APIRouter:
 
     @r.post("/page/mappings/{record_id}/review")
     def review(request: Request, record_id: str, decision: str = Form(...), comment: str = Form(""),
-               next: str = Form("/"), csrf: str = Form("")) -> Response:
+               next: str = Form("/"), csrf: str = Form(""), version: str = Form("")) -> Response:
+        """Accept or reject as the API does: only a proposed or stale mapping, once; `version`
+        (the mapping's ETag, optional) makes the form act only on the state it showed."""
         back = _safe_next(next)
         try:
             holder = _holder(request, csrf, {"reviewer"})
             mapping_service.review_mapping(_ctx(request), record_id, decision,
                                            holder.agent_iri(request.app.state.settings.base_iri),
-                                           comment.strip() or None, holder.label or holder.name)
+                                           comment.strip() or None, holder.label or holder.name,
+                                           if_match=(version.strip(),) if version.strip() else None)
         except auth.AuthError as exc:
             return message(request, exc.status, "Нет права на проверку", _auth_ru(exc), back)
         except KeyError:
             return message(request, 404, "Нет такого соответствия", f"Соответствие {record_id} не найдено.", back)
+        except ReviewConflict as exc:
+            return message(request, 409, "Соответствие уже проверено",
+                           f"Проверка не сохранена: {exc}. Обновите страницу.", back)
+        except VersionMismatch as exc:
+            return message(request, 412, "Соответствие изменилось",
+                           f"Проверка не сохранена: {exc}. Обновите страницу.", back)
         except MappingError as exc:
             return message(request, 422, "Проверка не сохранена",
                            "; ".join([str(exc), *exc.problems]), back)

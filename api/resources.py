@@ -10,6 +10,7 @@ from ingest.config import Settings
 from ingest.identifiers import EliPath, parse_eli_path
 from ingest.store import GraphStore
 from ingest.text import provision_redactions, provision_text, sparql_literal as _lit, status_name
+from ingest.query import date_literal, iriref
 
 class NotFound(LookupError):
     """The identifier is well-formed but names nothing in the store."""
@@ -19,7 +20,7 @@ def list_acts(store: GraphStore, jurisdiction: str | None = None, as_of: str | N
     """Every act in the store with its latest redaction (or the one in force on `as_of`) and article count."""
     flt = f"FILTER(?j = {_lit(jurisdiction)})" if jurisdiction else ""
     if as_of:
-        flt += f' FILTER(?d <= "{as_of}"^^xsd:date)'   # acts with a redaction on that day
+        flt += f' FILTER(?d <= {date_literal(as_of)})'   # acts with a redaction on that day
     rows = store.select(f"""
         SELECT ?w ?id ?j ?type ?num ?title ?adopted (MAX(?d) AS ?latest) (COUNT(DISTINCT ?e) AS ?redactions)
         WHERE {{
@@ -56,9 +57,9 @@ def resolve(store: GraphStore, settings: Settings, path: str, as_of: str | None 
     """Resolve an ELI path to IRIs; NotFound with a reason when it names nothing."""
     eli = parse_eli_path(path)
     work = eli.work.iri(settings.base_iri)
-    if not store.ask(f"ASK {{ <{work}> a lexmap:Act }}"):
+    if not store.ask(f"ASK {{ {iriref(work)} a lexmap:Act }}"):
         raise NotFound(f"no act {eli.work.path} in the store")
-    rows = store.select(f"""SELECT DISTINCT ?e ?d WHERE {{ <{work}> eli:is_realized_by ?e . ?e eli:version_date ?d }}
+    rows = store.select(f"""SELECT DISTINCT ?e ?d WHERE {{ {iriref(work)} eli:is_realized_by ?e . ?e eli:version_date ?d }}
                             ORDER BY DESC(?d)""")
     wanted = eli.version or as_of
     if eli.version:
@@ -71,7 +72,7 @@ def resolve(store: GraphStore, settings: Settings, path: str, as_of: str | None 
             raise NotFound(f"act {eli.work.path} has no redaction on or before {wanted}")
     expr, version = rows[0]["e"], rows[0]["d"]
     iri = f"{work}/{eli.eid}" if eli.eid else work
-    if eli.eid and not store.ask(f"ASK {{ <{iri}> a lexmap:Provision }}"):
+    if eli.eid and not store.ask(f"ASK {{ {iriref(iri)} a lexmap:Provision }}"):
         raise NotFound(f"act {eli.work.path} has no provision {eli.eid}")
     return Resolved(eli, work, iri, expr, version)
 
@@ -85,7 +86,7 @@ def get_act(store: GraphStore, settings: Settings, path: str, as_of: str | None 
     if meta is None:
         raise NotFound(f"no act {res.path.work.path}")
     redactions = store.select(f"""
-        SELECT DISTINCT ?e ?d ?src ?fmt ?sha WHERE {{ <{res.work}> eli:is_realized_by ?e . ?e eli:version_date ?d .
+        SELECT DISTINCT ?e ?d ?src ?fmt ?sha WHERE {{ {iriref(res.work)} eli:is_realized_by ?e . ?e eli:version_date ?d .
             OPTIONAL {{ ?e dcterms:source ?src }} OPTIONAL {{ ?e lexmap:sourceFormat ?fmt }}
             OPTIONAL {{ ?e lexmap:sourceChecksum ?sha }} }} ORDER BY ?d""")
     return {
@@ -99,10 +100,10 @@ def get_act(store: GraphStore, settings: Settings, path: str, as_of: str | None 
 def _children(store: GraphStore, parent: str, parent_expr: str, expr: str) -> list[dict]:
     rows = store.select(f"""
         SELECT DISTINCT ?c ?eid ?kind ?num ?sort ?label ?title ?st WHERE {{
-            GRAPH <{expr}> {{ ?c eli:is_part_of <{parent}> ; lexmap:sortKey ?sort }}
+            GRAPH {iriref(expr)} {{ ?c eli:is_part_of {iriref(parent)} ; lexmap:sortKey ?sort }}
             ?c lexmap:eId ?eid ; lexmap:subdivisionKind ?kind .
             OPTIONAL {{ ?c eli:number ?num }}
-            OPTIONAL {{ ?ce eli:realizes ?c ; eli:is_part_of <{parent_expr}> .
+            OPTIONAL {{ ?ce eli:realizes ?c ; eli:is_part_of {iriref(parent_expr)} .
                        OPTIONAL {{ ?ce lexmap:label ?label }} OPTIONAL {{ ?ce eli:title ?title }}
                        OPTIONAL {{ ?ce lexmap:status ?st }} }}
         }} ORDER BY ?sort""")
@@ -118,24 +119,24 @@ def get_provision(store: GraphStore, settings: Settings, path: str, as_of: str |
         return get_act(store, settings, path, as_of)
     iri, eid = res.iri, res.path.eid
     pe = f"{res.expression}/{eid}"
-    ident = store.select(f"""SELECT ?kind ?num ?parent ?sort WHERE {{ <{iri}> lexmap:subdivisionKind ?kind ;
-        eli:is_part_of ?parent ; lexmap:sortKey ?sort . OPTIONAL {{ <{iri}> eli:number ?num }}
-        OPTIONAL {{ GRAPH ?g {{ <{iri}> lexmap:sortKey ?sort }} FILTER(?g = <{res.expression}>) }} }}
+    ident = store.select(f"""SELECT ?kind ?num ?parent ?sort WHERE {{ {iriref(iri)} lexmap:subdivisionKind ?kind ;
+        eli:is_part_of ?parent ; lexmap:sortKey ?sort . OPTIONAL {{ {iriref(iri)} eli:number ?num }}
+        OPTIONAL {{ GRAPH ?g {{ {iriref(iri)} lexmap:sortKey ?sort }} FILTER(?g = {iriref(res.expression)}) }} }}
         ORDER BY DESC(BOUND(?g)) LIMIT 1""")[0]
-    expr_rows = store.select(f"""SELECT ?label ?title ?text ?wrap ?st WHERE {{ <{pe}> eli:realizes <{iri}> .
-        OPTIONAL {{ <{pe}> lexmap:label ?label }} OPTIONAL {{ <{pe}> eli:title ?title }}
-        OPTIONAL {{ <{pe}> lexmap:text ?text }} OPTIONAL {{ <{pe}> lexmap:wrapUp ?wrap }}
-        OPTIONAL {{ <{pe}> lexmap:status ?st }} }} LIMIT 1""")
+    expr_rows = store.select(f"""SELECT ?label ?title ?text ?wrap ?st WHERE {{ {iriref(pe)} eli:realizes {iriref(iri)} .
+        OPTIONAL {{ {iriref(pe)} lexmap:label ?label }} OPTIONAL {{ {iriref(pe)} eli:title ?title }}
+        OPTIONAL {{ {iriref(pe)} lexmap:text ?text }} OPTIONAL {{ {iriref(pe)} lexmap:wrapUp ?wrap }}
+        OPTIONAL {{ {iriref(pe)} lexmap:status ?st }} }} LIMIT 1""")
     in_redaction = bool(expr_rows)
     e = expr_rows[0] if expr_rows else {}
-    notes = [r["n"] for r in store.select(f"SELECT ?n WHERE {{ <{pe}> lexmap:note ?n }}")]
-    defects = [r["d"] for r in store.select(f"SELECT ?d WHERE {{ <{pe}> lexmap:sourceDefect ?d }}")]
+    notes = [r["n"] for r in store.select(f"SELECT ?n WHERE {{ {iriref(pe)} lexmap:note ?n }}")]
+    defects = [r["d"] for r in store.select(f"SELECT ?d WHERE {{ {iriref(pe)} lexmap:sourceDefect ?d }}")]
     crumbs = store.select(f"""SELECT DISTINCT ?a ?eid ?kind ?sort ?label ?title WHERE {{
-        GRAPH <{res.expression}> {{ <{iri}> eli:is_part_of+ ?a . ?a lexmap:sortKey ?sort }}
+        GRAPH {iriref(res.expression)} {{ {iriref(iri)} eli:is_part_of+ ?a . ?a lexmap:sortKey ?sort }}
         ?a lexmap:eId ?eid ; lexmap:subdivisionKind ?kind .
-        OPTIONAL {{ ?ae eli:realizes ?a ; eli:version_date ?d . FILTER(?d = "{res.version}"^^xsd:date)
+        OPTIONAL {{ ?ae eli:realizes ?a ; eli:version_date ?d . FILTER(?d = {date_literal(res.version)})
                    OPTIONAL {{ ?ae lexmap:label ?label }} OPTIONAL {{ ?ae eli:title ?title }} }} }} ORDER BY ?sort""")
-    act_title = store.select(f"SELECT ?t WHERE {{ <{res.work}> eli:title ?t }} LIMIT 1")[0]["t"]
+    act_title = store.select(f"SELECT ?t WHERE {{ {iriref(res.work)} eli:title ?t }} LIMIT 1")[0]["t"]
     breadcrumb = [{"iri": res.work, "label": act_title, "kind": "act"}] + [
         {"iri": c["a"], "eid": c["eid"], "kind": c["kind"], "label": c.get("label"), "title": c.get("title")}
         for c in crumbs]
@@ -161,7 +162,7 @@ def describe(store: GraphStore, settings: Settings, path: str, as_of: str | None
     node = res.iri
     expr = f"{res.expression}/{res.path.eid}" if res.path.eid else res.expression
     return store.construct(f"""CONSTRUCT {{ ?s ?p ?o }} WHERE {{
-        {{ BIND(<{node}> AS ?s) ?s ?p ?o }} UNION {{ BIND(<{expr}> AS ?s) ?s ?p ?o }} }}""")
+        {{ BIND({iriref(node)} AS ?s) ?s ?p ?o }} UNION {{ BIND({iriref(expr)} AS ?s) ?s ?p ?o }} }}""")
 
 
 def stats(store: GraphStore) -> dict:

@@ -44,6 +44,7 @@ class Request:
     date: str | None = None
     limit: int = 10
     offset: int = 0
+    max_depth: int = 20      # nesting allowed in the query language (Limits.query_max_depth)
 
 
 # What the store holds changes only with an ingest; asking for it on every
@@ -167,7 +168,7 @@ def search(store: GraphStore, backend: SearchBackend, req: Request,
     cited_iris = [iri for r in resolved for iri in r.iris]
     rest = citations.strip(req.q, cits) if cits else req.q
     try:
-        node: Node | None = parse(rest, thesaurus) if rest and re.search(r"\w", rest) else None
+        node: Node | None = parse(rest, thesaurus, req.max_depth) if rest and re.search(r"\w", rest) else None
     except QueryError as exc:
         raise SearchError(str(exc)) from None
     if node is None and not cits:

@@ -34,6 +34,7 @@ from ingest.index.analysis import _TOKEN  # the same tokens the index sees
 from .articles import latest_articles
 from ingest.mappings.model import NO_TERM_FOUND, Mapping
 from ingest.store import GraphStore
+from ingest.query import iriref
 
 FEATURES = ("text", "title", "position", "chapter", "defined")
 # Fitted on the four curated sets (bench/mappings.py --fit); cross-validated figures in the README.
@@ -237,7 +238,7 @@ class Suggester:
         self._pairs: dict[tuple[str, str], PairModel] = {}
 
     def _latest(self, work: str) -> str:
-        rows = self.store.select(f"SELECT (MAX(STR(?d)) AS ?d) WHERE {{ <{work}> eli:is_realized_by ?e . ?e eli:version_date ?d }}")
+        rows = self.store.select(f"SELECT (MAX(STR(?d)) AS ?d) WHERE {{ {iriref(work)} eli:is_realized_by ?e . ?e eli:version_date ?d }}")
         return rows[0].get("d", "") if rows else ""
 
     def profile(self, work: str) -> ActProfile:
@@ -257,11 +258,11 @@ class Suggester:
         rows = self.store.select(f"""SELECT ?s ?o WHERE {{
             ?m a lexmap:Mapping ; lexmap:lifecycle lexmap:Accepted ; owl:annotatedSource ?s ; owl:annotatedTarget ?o ;
                lexmap:setRelation ?r . FILTER(?r != lexmap:NotRelated)
-            ?s lexmap:act <{source_work}> . ?o lexmap:act <{target_work}> }}""")
+            ?s lexmap:act {iriref(source_work)} . ?o lexmap:act {iriref(target_work)} }}""")
         rows += [{"s": r["o"], "o": r["s"]} for r in self.store.select(f"""SELECT ?s ?o WHERE {{
             ?m a lexmap:Mapping ; lexmap:lifecycle lexmap:Accepted ; owl:annotatedSource ?s ; owl:annotatedTarget ?o ;
                lexmap:setRelation ?r . FILTER(?r != lexmap:NotRelated)
-            ?s lexmap:act <{target_work}> . ?o lexmap:act <{source_work}> }}""")]
+            ?s lexmap:act {iriref(target_work)} . ?o lexmap:act {iriref(source_work)} }}""")]
         return [(r["s"], r["o"]) for r in rows]
 
     def suggest(self, source_iri: str, source_work: str, target_work: str, k: int = 5,

@@ -17,6 +17,56 @@ def _env(name: str, default: str) -> str:
     return value if value not in (None, "") else default
 
 
+def _env_float(name: str, default: float, low: float, high: float) -> float:
+    raw = _env(name, str(default))
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name}={raw!r} is not a number; unset it or give a number in [{low}, {high}]") from None
+    if not low <= value <= high:
+        raise ValueError(f"{name}={raw!r} is outside [{low}, {high}]")
+    return value
+
+
+def _env_int(name: str, default: int, low: int, high: int) -> int:
+    return int(_env_float(name, default, low, high))
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one request may cost; every limit is an environment variable (README, Security)."""
+
+    sparql_timeout: float = 10.0           # LEXMAP_SPARQL_TIMEOUT: seconds a public query may run
+    sparql_max_rows: int = 10_000          # LEXMAP_SPARQL_MAX_ROWS: rows (or triples) of one answer
+    sparql_max_bytes: int = 16 << 20       # LEXMAP_SPARQL_MAX_BYTES: bytes of one answer
+    sparql_workers: int = 2                # LEXMAP_SPARQL_WORKERS: queries run at once (one process each)
+    sparql_queue: int = 4                  # LEXMAP_SPARQL_QUEUE: queries that may wait for a worker
+    sparql_worker_mb: int = 1024           # LEXMAP_SPARQL_WORKER_MB: memory of a query worker before it is killed
+    sparql_service_allow: tuple[str, ...] = ()   # LEXMAP_SPARQL_SERVICE_ALLOW: endpoints SERVICE may call
+    max_body_bytes: int = 1 << 20          # LEXMAP_MAX_BODY_BYTES: request bodies
+    rate_limit: int = 30                   # LEXMAP_RATE_LIMIT: expensive requests per client ...
+    rate_window: float = 60.0              # LEXMAP_RATE_WINDOW: ... per this many seconds (0 requests = off)
+    query_max_depth: int = 20              # LEXMAP_QUERY_MAX_DEPTH: nesting of a search query
+
+    @classmethod
+    def from_env(cls) -> "Limits":
+        """The limits of this process, checked: a bad value stops start-up with the variable's name."""
+        allow = tuple(u for u in _env("LEXMAP_SPARQL_SERVICE_ALLOW", "").replace(",", " ").split() if u)
+        return cls(
+            sparql_timeout=_env_float("LEXMAP_SPARQL_TIMEOUT", cls.sparql_timeout, 0.1, 3600),
+            sparql_max_rows=_env_int("LEXMAP_SPARQL_MAX_ROWS", cls.sparql_max_rows, 1, 10_000_000),
+            sparql_max_bytes=_env_int("LEXMAP_SPARQL_MAX_BYTES", cls.sparql_max_bytes, 1024, 1 << 34),
+            sparql_workers=_env_int("LEXMAP_SPARQL_WORKERS", cls.sparql_workers, 1, 64),
+            sparql_queue=_env_int("LEXMAP_SPARQL_QUEUE", cls.sparql_queue, 0, 1000),
+            sparql_worker_mb=_env_int("LEXMAP_SPARQL_WORKER_MB", cls.sparql_worker_mb, 64, 1 << 20),
+            sparql_service_allow=allow,
+            max_body_bytes=_env_int("LEXMAP_MAX_BODY_BYTES", cls.max_body_bytes, 1024, 1 << 34),
+            rate_limit=_env_int("LEXMAP_RATE_LIMIT", cls.rate_limit, 0, 1_000_000),
+            rate_window=_env_float("LEXMAP_RATE_WINDOW", cls.rate_window, 0.1, 86400),
+            query_max_depth=_env_int("LEXMAP_QUERY_MAX_DEPTH", cls.query_max_depth, 1, 200),
+        )
+
+
 @dataclass(frozen=True)
 class Settings:
     """Where things live and which backends to use."""
@@ -31,6 +81,7 @@ class Settings:
     max_source_bytes: int
     allow_download: bool
     search_backend: str = "tantivy"   # "tantivy" (default, fast) | "whoosh"
+    limits: Limits = field(default_factory=Limits)
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -71,6 +122,7 @@ def load_settings() -> Settings:
         max_source_bytes=int(_env("LEXMAP_MAX_SOURCE_BYTES", str(64 * 1024 * 1024))),
         allow_download=_env("LEXMAP_ALLOW_DOWNLOAD", "1") not in ("0", "false", "no"),
         search_backend=_env("LEXMAP_SEARCH_BACKEND", "tantivy"),
+        limits=Limits.from_env(),
         extra={k: os.environ[v] for k, v in (("thesaurus", "LEXMAP_THESAURUS"), ("api_keys", "LEXMAP_API_KEYS"))
                if os.environ.get(v)},
     )

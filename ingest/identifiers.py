@@ -115,7 +115,7 @@ def expression_iri(work_iri: str, version: date, lang: str) -> str:
 _ELI_PATH = re.compile(
     r"^eli/(?P<j>[a-z]{2})/(?P<t>[a-z]+)/(?P<y>\d{4})/(?P<n>[a-z0-9][a-z0-9.\-]*)"
     r"(?:/(?P<d>\d{4}-\d{2}-\d{2})(?:/(?P<l>[a-z]{3}))?)?"
-    r"(?:/(?P<e>[a-z]+_[a-z0-9.\-]+(?:__[a-z]+_[a-z0-9.\-]+)*))?/?$"
+    r"(?:/(?P<e>[a-z]+_[a-z0-9.\-]+(?:__[a-z]+_[a-z0-9.\-]+)*))?/?\Z"
 )
 
 
@@ -128,16 +128,55 @@ class EliPath:
     lang: str | None = None
     eid: str | None = None
 
+    @property
+    def path(self) -> str:
+        """The canonical path: eli/{work}[/{date}[/{lang}]][/{eId}]."""
+        parts = [self.work.path]
+        if self.version:
+            parts.append(self.version)
+            if self.lang:
+                parts.append(self.lang)
+        if self.eid:
+            parts.append(self.eid)
+        return "/".join(parts)
+
+    def iri(self, base: str) -> str:
+        return f"{base.rstrip('/')}/{self.path}"
+
 
 def parse_eli_path(path: str) -> EliPath:
     """Parse 'eli/ru/kodeks/1994/51-fz[/2023-08-04/rus][/art_196]'; ValueError if malformed."""
-    m = _ELI_PATH.match(path.strip("/"))
+    m = _ELI_PATH.match(path.strip("/")) if len(path) <= 512 else None
     if not m:
         raise ValueError(
-            f"{path!r} is not an ELI path of the form eli/{{jurisdiction}}/{{type}}/{{year}}/{{number}}[/{{eId}}]"
+            f"{path[:200]!r} is not an ELI path of the form eli/{{jurisdiction}}/{{type}}/{{year}}/{{number}}[/{{eId}}]"
         )
+    if m["d"]:
+        try:
+            date.fromisoformat(m["d"])
+        except ValueError:
+            raise ValueError(f"{path[:200]!r}: {m['d']} is not a calendar date") from None
     work = WorkId(m["j"], m["t"], int(m["y"]), m["n"])
     return EliPath(work, m["d"], m["l"], m["e"])
+
+
+def parse_reference(ref: str, base_iri: str, aliases: dict[str, str] | None = None) -> EliPath:
+    """What a request names: an ELI path, a manifest key (ru-gk-1) or a full IRI under `base_iri`.
+
+    The one door from request text to an identifier; ValueError says what was expected.
+    """
+    ref = ref.strip()
+    if ref in (aliases or {}):
+        ref = (aliases or {})[ref]
+    base = base_iri.rstrip("/") + "/"
+    if ref.startswith(("http://", "https://")):
+        if not ref.startswith(base):
+            raise ValueError(f"{ref[:200]!r} is not an identifier of this service (they start with {base}eli/)")
+        ref = ref[len(base):]
+    ref = ref.strip("/")
+    if not ref.startswith("eli/"):
+        ref = "eli/" + ref
+    return parse_eli_path(ref)
 
 
 def _segment(node: Provision) -> str:

@@ -7,6 +7,7 @@ queries over the union of all graphs.
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from typing import Callable, Protocol
 
@@ -15,6 +16,7 @@ import pyoxigraph as ox
 
 from ontology import SPARQL_PREFIXES
 from .config import Settings
+from .query import iriref
 
 Row = dict[str, str]
 
@@ -90,7 +92,10 @@ class OxigraphStore:
     """Embedded, persistent Oxigraph store (pyoxigraph), no server needed."""
 
     def __init__(self, path: Path | None, read_only: bool = False):
-        self.read_only = read_only
+        self.path, self.read_only = path, read_only
+        # Bumped after every write through this object: the SPARQL endpoint's
+        # worker snapshots compare it to know when they are stale.
+        self._generation, self._generation_lock = 0, threading.Lock()
         try:
             if path is None:
                 self.store = ox.Store()
@@ -106,14 +111,44 @@ class OxigraphStore:
     def replace_graph(self, graph: str, ntriples: str) -> None:
         # One SPARQL update = one transaction: readers see the old graph or the
         # new one, never a half-loaded act.
-        update = f"DROP SILENT GRAPH <{graph}> ;\nINSERT DATA {{ GRAPH <{graph}> {{\n{ntriples}\n}} }}"
+        update = f"DROP SILENT GRAPH {iriref(graph)} ;\nINSERT DATA {{ GRAPH {iriref(graph)} {{\n{ntriples}\n}} }}"
         try:
             self.store.update(update)
         except (SyntaxError, OSError) as exc:
             raise StoreError(f"loading graph {graph} failed: {exc}") from None
+        finally:
+            self._wrote()
 
     def drop_graph(self, graph: str) -> None:
-        self.store.update(f"DROP SILENT GRAPH <{graph}>")
+        try:
+            self.store.update(f"DROP SILENT GRAPH {iriref(graph)}")
+        finally:
+            self._wrote()
+
+    @property
+    def generation(self) -> int:
+        """How many writes went through this object; a snapshot of generation g holds them all."""
+        return self._generation
+
+    def _wrote(self) -> None:
+        with self._generation_lock:
+            self._generation += 1
+
+    def snapshot(self, target: Path) -> int:
+        """Copy the current content to the new directory ``target`` for read-only readers in other
+        processes; returns the write generation the copy includes (at least).
+
+        On disk: a RocksDB checkpoint (``Store.backup``: hard links, cheap), opened with
+        ``Store.read_only``. In memory: ``target/data.nq`` (N-Quads), loaded by the reader.
+        """
+        generation = self.generation   # read first: a write during the copy makes the copy look stale
+        if self.path is None:
+            target.mkdir(parents=True)
+            self.store.dump(str(target / "data.nq"), ox.RdfFormat.N_QUADS)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self.store.backup(str(target))
+        return generation
 
     def graphs(self) -> list[str]:
         return sorted(g.value for g in self.store.named_graphs())
@@ -125,6 +160,8 @@ class OxigraphStore:
             self.store.update(_prefixed(sparql))
         except (SyntaxError, OSError) as exc:
             raise StoreError(f"update failed: {exc}") from None
+        finally:
+            self._wrote()
         if hasattr(self.store, "flush"):
             self.store.flush()   # a write acknowledged to a user survives a crash
 
@@ -190,10 +227,10 @@ class RemoteSparqlStore:
             raise StoreError(f"SPARQL update refused by {self.update_url}: HTTP {resp.status_code} {resp.text[:300]}")
 
     def replace_graph(self, graph: str, ntriples: str) -> None:
-        self._update(f"DROP SILENT GRAPH <{graph}> ;\nINSERT DATA {{ GRAPH <{graph}> {{\n{ntriples}\n}} }}")
+        self._update(f"DROP SILENT GRAPH {iriref(graph)} ;\nINSERT DATA {{ GRAPH {iriref(graph)} {{\n{ntriples}\n}} }}")
 
     def drop_graph(self, graph: str) -> None:
-        self._update(f"DROP SILENT GRAPH <{graph}>")
+        self._update(f"DROP SILENT GRAPH {iriref(graph)}")
 
     def update(self, sparql: str) -> None:
         self._update(_prefixed(sparql))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from typing import Iterable, Mapping
+from .query import iriref, literal
 
 STATUS_NAMES = {"InForce": "in_force", "Repealed": "repealed", "Excluded": "excluded"}
 _STUB = {"repealed": "(утратил силу)", "excluded": "(исключен)"}
@@ -50,8 +51,8 @@ def render(rows: Iterable[Mapping[str, str | None]]) -> str:
 
 
 def sparql_literal(value: str) -> str:
-    """A string as a SPARQL literal."""
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    """A string as a SPARQL literal (kept for callers; the query layer's `literal`)."""
+    return literal(value)
 
 
 def provision_text(store, work: str, expression: str, eid: str) -> str:
@@ -59,8 +60,8 @@ def provision_text(store, work: str, expression: str, eid: str) -> str:
     # Walking down from the provision inside its redaction's graph reads only its subtree
     # (~2 ms), where matching eIds across the act read every provision (~60 ms).
     rows = store.select(f"""
-        SELECT ?eid ?sort ?label ?title ?text ?wrap ?st WHERE {{ GRAPH <{expression}> {{
-            ?p eli:is_part_of* <{work}/{eid}> . ?p lexmap:sortKey ?sort ; lexmap:eId ?eid .
+        SELECT ?eid ?sort ?label ?title ?text ?wrap ?st WHERE {{ GRAPH {iriref(expression)} {{
+            ?p eli:is_part_of* {iriref(work + '/' + eid)} . ?p lexmap:sortKey ?sort ; lexmap:eId ?eid .
             FILTER(?eid = {sparql_literal(eid)} || STRSTARTS(?eid, {sparql_literal(eid + "__")}))
             ?pe eli:realizes ?p .
             OPTIONAL {{ ?pe lexmap:label ?label }} OPTIONAL {{ ?pe eli:title ?title }}
@@ -77,8 +78,8 @@ def provision_texts(store, work: str, expression: str, eids: set[str]) -> dict[s
     (hundreds) need hashing: the act's rows are read once, subtrees cut in Python.
     """
     rows = store.select(f"""
-        SELECT ?eid ?sort ?label ?title ?text ?wrap ?st WHERE {{ GRAPH <{expression}> {{
-            ?p lexmap:act <{work}> ; lexmap:eId ?eid ; lexmap:sortKey ?sort . ?pe eli:realizes ?p .
+        SELECT ?eid ?sort ?label ?title ?text ?wrap ?st WHERE {{ GRAPH {iriref(expression)} {{
+            ?p lexmap:act {iriref(work)} ; lexmap:eId ?eid ; lexmap:sortKey ?sort . ?pe eli:realizes ?p .
             OPTIONAL {{ ?pe lexmap:label ?label }} OPTIONAL {{ ?pe eli:title ?title }}
             OPTIONAL {{ ?pe lexmap:text ?text }} OPTIONAL {{ ?pe lexmap:wrapUp ?wrap }}
             OPTIONAL {{ ?pe lexmap:status ?st }}
@@ -98,11 +99,11 @@ def provision_redactions(store, work: str, eid: str) -> list[dict]:
     """Every redaction of the act, oldest first, saying whether the provision exists
     there and whether its printed text (with sub-provisions) changed since the
     previous redaction that had it."""
-    dates = store.select(f"""SELECT ?e ?d WHERE {{ <{work}> eli:is_realized_by ?e . ?e eli:version_date ?d }}
+    dates = store.select(f"""SELECT ?e ?d WHERE {{ {iriref(work)} eli:is_realized_by ?e . ?e eli:version_date ?d }}
                             ORDER BY ?d""")
     rows = store.select(f"""
         SELECT ?pe ?eid ?sort ?label ?title ?text ?wrap ?st WHERE {{
-            GRAPH ?g {{ ?p eli:is_part_of* <{work}/{eid}> . ?p lexmap:eId ?eid ; lexmap:sortKey ?sort .
+            GRAPH ?g {{ ?p eli:is_part_of* {iriref(work + '/' + eid)} . ?p lexmap:eId ?eid ; lexmap:sortKey ?sort .
                        FILTER(?eid = {sparql_literal(eid)} || STRSTARTS(?eid, {sparql_literal(eid + "__")}))
                        ?pe eli:realizes ?p }}
             OPTIONAL {{ ?pe lexmap:label ?label }} OPTIONAL {{ ?pe eli:title ?title }}

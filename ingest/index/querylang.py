@@ -128,8 +128,12 @@ def check_text(q: str) -> str:
     return q
 
 
-def parse(q: str, thesaurus: Thesaurus | None = None) -> Node | None:
-    """Parse a query; None when it holds only stop words. QueryError when malformed."""
+MAX_DEPTH = 20   # nesting of parentheses and NOT/-/+ (LEXMAP_QUERY_MAX_DEPTH); deeper means nobody typed it
+
+
+def parse(q: str, thesaurus: Thesaurus | None = None, max_depth: int = MAX_DEPTH) -> Node | None:
+    """Parse a query; None when it holds only stop words. QueryError when malformed or nested
+    deeper than `max_depth`."""
     check_text(q)
     if thesaurus is not None and not re.search(r'["()*]|\b(?:AND|OR|NOT)\b', q):
         q = thesaurus.expand(q)
@@ -150,7 +154,7 @@ def parse(q: str, thesaurus: Thesaurus | None = None) -> Node | None:
         if kind != "junk":
             toks.append((kind, m.group(kind), m.start(kind)))
         i = m.end()
-    parser = _Parser(toks, thesaurus)
+    parser = _Parser(toks, thesaurus, max_depth)
     node = parser.expr()
     if parser.i < len(toks):
         _, text, pos = toks[parser.i]
@@ -159,8 +163,17 @@ def parse(q: str, thesaurus: Thesaurus | None = None) -> Node | None:
 
 
 class _Parser:
-    def __init__(self, toks: list[tuple[str, str, int]], thesaurus: Thesaurus | None = None):
+    def __init__(self, toks: list[tuple[str, str, int]], thesaurus: Thesaurus | None = None,
+                 max_depth: int = MAX_DEPTH):
         self.toks, self.i, self.thesaurus = toks, 0, thesaurus
+        self.depth, self.max_depth = 0, max_depth
+
+    def _deeper(self, pos: int) -> None:
+        """One more level of nesting; refused past the limit (the parser recurses per level)."""
+        self.depth += 1
+        if self.depth > self.max_depth:
+            raise QueryError(f"the query nests parentheses or NOT more than {self.max_depth} levels deep "
+                             f"(at position {pos + 1}); simplify it")
 
     def peek(self) -> tuple[str, str, int] | None:
         return self.toks[self.i] if self.i < len(self.toks) else None
@@ -204,11 +217,17 @@ class _Parser:
             self.i += 1
             if self.peek() is None:
                 raise QueryError(f"nothing to exclude after '{t[1]}' at position {t[2] + 1}")
+            self._deeper(t[2])
             inner = self.unary()
+            self.depth -= 1
             return Not(inner) if inner is not None else None
         if t[0] == "sign":       # "+word": required
             self.i += 1
+            if self.peek() is None:
+                return None
+            self._deeper(t[2])
             inner = self.unary()
+            self.depth -= 1
             return All((inner,)) if inner is not None else None
         return self.atom()
 
@@ -216,7 +235,9 @@ class _Parser:
         kind, text, pos = self.toks[self.i]
         self.i += 1
         if kind == "lp":
+            self._deeper(pos)
             inner = self.expr()
+            self.depth -= 1
             t = self.peek()
             if t is None or t[0] != "rp":
                 raise QueryError(f"unbalanced parenthesis opened at position {pos + 1}")

@@ -1,19 +1,26 @@
 """Load the project's curated mapping sets (`corpus/mappings/*.sssom.tsv`).
 
 Run by `lexmap ingest` after the acts: a set whose file is unchanged since it
-was loaded is skipped; a set whose acts are not in the store is skipped with a
-note; an invalid set is reported line by line and leaves the store as it was.
-After acts change, mappings on changed texts are flagged stale.
+was loaded is skipped (`force` merges it again, which then changes nothing); a
+set whose acts are not in the store is skipped with a note; an invalid set is
+reported line by line and leaves the store as it was. After acts change,
+mappings on changed texts are flagged stale.
+
+A (re-)load never writes over a later state: a mapping reviewed, flagged stale
+or re-confirmed since its import keeps that state, and a change of its row in
+the file comes in as a new proposal recorded in its trail
+(MappingRepository.load_set).
 """
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Callable
 
 from ..config import PROJECT_ROOT, Settings
 from ..store import GraphStore
+from ..query import iriref
 from ..text import sparql_literal
 from .repository import LoadReport, MappingRepository
 from .sssom_tsv import MappingFileError, parse
@@ -51,7 +58,7 @@ def load_curated(store: GraphStore, settings: Settings, paths: list[Path] | None
         fp = _fingerprint(data, settings)
         rel = str(path.relative_to(PROJECT_ROOT)) if path.is_relative_to(PROJECT_ROOT) else str(path)
         graph = repo.set_graph(name)
-        if not force and store.ask(f"ASK {{ GRAPH <{graph}> {{ ?s lexmap:buildFingerprint {sparql_literal(fp)} }} }}"):
+        if not force and store.ask(f"ASK {{ GRAPH {iriref(graph)} {{ ?s lexmap:buildFingerprint {sparql_literal(fp)} }} }}"):
             reports.append(CuratedReport(name=name, status="unchanged"))
             continue
         try:
@@ -69,9 +76,18 @@ def load_curated(store: GraphStore, settings: Settings, paths: list[Path] | None
             say(f"mappings {name}: skipped, act(s) not loaded: {', '.join(absent)}")
             continue
         rep = repo.load_set(mset, name, repo.agent_iri("curators"), rel, short, fingerprint=fp)
-        out = CuratedReport(name=name, loaded=rep.loaded, violations=rep.violations,
-                            status="failed" if rep.violations else "loaded")
-        say(f"mappings {name}: {out.status}, {rep.loaded} mapping(s)"
+        out = CuratedReport(**{f.name: getattr(rep, f.name) for f in fields(LoadReport)},
+                            status="failed" if rep.violations else "loaded" if rep.changed else "unchanged")
+        say(f"mappings {name}: {out.status}, {rep.loaded} mapping(s)" + _summary(rep)
             + (f", {len(rep.violations)} problem(s): " + "; ".join(rep.violations[:5]) if rep.violations else ""))
         reports.append(out)
     return reports
+
+
+def _summary(rep: LoadReport) -> str:
+    """', 3 added, 1 proposed again …' for the counts that are not zero, then the notes."""
+    counts = [f"{n} {label}" for n, label in ((rep.added, "added"), (rep.updated, "updated"),
+                                              (rep.proposed, "proposed again (reviewed since, row changed)"),
+                                              (rep.kept, "kept as reviewed or flagged since"), (rep.removed, "removed"))
+              if n]
+    return "".join(f", {x}" for x in counts + rep.notes)

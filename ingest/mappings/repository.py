@@ -4,11 +4,21 @@ each write validated by the shapes, atomic, and recorded in a PROV trail.
 Graphs: one per curated set (`{base}/graph/mappings/{name}`), one for mappings
 made through the API (`{base}/graph/mappings/api`), and the provenance graph
 (`{base}/graph/provenance`) that keeps every edit: who, when, what changed.
+
+Every write of a mapping is one conditional SPARQL update: it applies only if the
+mapping is still in the state it was read in (same lifecycle, no activity in its
+trail since), and the write's own PROV activity says afterwards whether it took.
+So two racing reviews cannot both win, and a re-loaded curated set never writes
+over a review or a stale flag made after it was read.
 """
 from __future__ import annotations
 
+import hashlib
+import threading
 import uuid
-from dataclasses import dataclass, field
+import weakref
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 
 from rdflib import Graph, Literal, URIRef
@@ -17,6 +27,7 @@ from rdflib.namespace import PROV, RDF, RDFS, XSD
 from ontology import LEXMAP, MAPPING_SHAPES_PATH
 
 from ..store import GraphStore
+from ..query import InvalidTerm, iriref, irirefs
 from ..text import provision_texts, sparql_literal, text_hash
 from ..validate import Violation, validate_graph
 from .model import (HARMONIZATION, LIFECYCLE, NO_TERM_FOUND, RELATIONS, SELECT_FIELDS, Mapping, from_row,
@@ -30,6 +41,105 @@ class MappingError(ValueError):
     def __init__(self, message: str, problems: list[str] | None = None):
         super().__init__(message)
         self.problems = problems or []
+
+
+class ReviewConflict(MappingError):
+    """A review of a mapping that is not open for review (HTTP 409): it is accepted or
+    rejected already, or another write changed it while this review was being made."""
+
+    def __init__(self, message: str, record_id: str, lifecycle: str, reviewer: str | None = None,
+                 since: str | None = None, etag: str | None = None):
+        super().__init__(message)
+        self.record_id, self.lifecycle, self.reviewer, self.since, self.etag = (record_id, lifecycle, reviewer,
+                                                                                  since, etag)
+
+
+class VersionMismatch(MappingError):
+    """If-Match names a version of the mapping that is no longer current (HTTP 412)."""
+
+    def __init__(self, message: str, record_id: str, etag: str):
+        super().__init__(message)
+        self.record_id, self.etag = record_id, etag
+
+
+# Only these states can be reviewed; a decision is changed by proposing a new mapping.
+REVIEWABLE = ("proposed", "stale")
+# What review and the stale check change; the other fields are the mapping's content.
+STATE_FIELDS = ("lifecycle", "reviewer", "reviewer_label", "stale_from", "subject_hash", "object_hash",
+                "subject_version", "object_version")
+CONTENT_FIELDS = tuple(f.name for f in fields(Mapping) if f.name not in STATE_FIELDS + ("record_id", "extra"))
+IMPORT = "import"              # loading a set; a mapping whose trail holds only imports follows its file
+CURATED_EDIT = "curated edit"  # a changed row of a mapping reviewed or flagged since: a new proposal
+
+
+@dataclass(frozen=True)
+class Expected:
+    """The state a conditional write requires: the lifecycle and the trail it was read with
+    (lifecycle None: the mapping must not exist yet)."""
+
+    lifecycle: str | None
+    activities: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A mapping read consistently with its graph and PROV trail."""
+
+    mapping: Mapping
+    graph: str
+    history: list[dict]
+
+    @property
+    def activities(self) -> frozenset[str]:
+        return frozenset(h["activity"] for h in self.history)
+
+    @property
+    def etag(self) -> str:
+        return entity_tag(self.mapping, self.activities)
+
+    @property
+    def expected(self) -> Expected:
+        return Expected(self.mapping.lifecycle, self.activities)
+
+
+@dataclass(frozen=True)
+class _Step:
+    """One mapping write of a set load."""
+
+    mapping: Mapping
+    action: str
+    changes: list[str]
+    remove: bool = False
+
+
+def entity_tag(m: Mapping, activities: Iterable[str]) -> str:
+    """The strong HTTP entity tag (quoted) of a mapping's state: lifecycle, reviewer and trail.
+
+    Every write adds an activity to the trail, so any change gives a new tag."""
+    text = "\n".join([m.record_id, m.lifecycle, m.reviewer or "", *sorted(activities)])
+    return '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
+
+
+def _iri(value: str) -> str:
+    """`<value>` for SPARQL text (the query layer's check), as a MappingError when it is no IRI."""
+    try:
+        return iriref(value)
+    except InvalidTerm as exc:
+        raise MappingError(str(exc)) from None
+
+
+_LOCKS: "weakref.WeakKeyDictionary[object, threading.Lock]" = weakref.WeakKeyDictionary()
+_LOCKS_GUARD = threading.Lock()
+_ANY_STORE = threading.Lock()
+
+
+def _write_lock(store: object) -> threading.Lock:
+    """The lock that makes this process's conditional writes to `store` take turns."""
+    with _LOCKS_GUARD:
+        try:
+            return _LOCKS.setdefault(store, threading.Lock())
+        except TypeError:      # a store that takes no weak reference: one lock for all
+            return _ANY_STORE
 
 
 @dataclass(frozen=True)
@@ -64,12 +174,29 @@ class LoadReport:
     """What loading a mapping set did."""
 
     name: str
-    loaded: int = 0
+    loaded: int = 0                 # mappings in the set
     violations: list[str] = field(default_factory=list)
+    added: int = 0                  # new in the store
+    updated: int = 0                # row changed in the file, mapping untouched since its import: rewritten
+    proposed: int = 0               # row changed in the file, mapping reviewed or flagged since: a new proposal
+    kept: int = 0                   # reviewed or flagged since its import, row unchanged: left as it is
+    removed: int = 0                # no longer in the file and untouched since its import
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> int:
+        """How many mappings the load wrote or removed."""
+        return self.added + self.updated + self.proposed + self.removed
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    # microseconds: a review and a re-load in the same second still keep their order in the trail
+    return datetime.now(timezone.utc).isoformat()
+
+
+def _instant(value: str) -> datetime:
+    """An xsd:dateTime of the trail as a datetime (older entries have whole seconds)."""
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 class MappingRepository:
@@ -97,7 +224,7 @@ class MappingRepository:
         out: dict[str, End] = {}
         chunk = sorted(iris)
         for i in range(0, len(chunk), 1000):
-            values = " ".join(f"<{x}>" for x in chunk[i:i + 1000])
+            values = irirefs(chunk[i:i + 1000])
             rows = self.store.select(f"""
                 SELECT ?p ?w ?j ?id ?eid ?e ?d ?label ?title WHERE {{
                     VALUES ?p {{ {values} }}
@@ -175,17 +302,17 @@ class MappingRepository:
             where.append(f"FILTER(STR(?subject) = {p} || STR(?object) = {p} || "
                          f"STRSTARTS(STR(?subject), CONCAT({p}, \"__\")) || STRSTARTS(STR(?object), CONCAT({p}, \"__\")))")
         if f.source_act:
-            where.append(f"?subject lexmap:act <{f.source_act}> .")
+            where.append(f"?subject lexmap:act {_iri(f.source_act)} .")
         if f.target_act:
-            where.append(f"?object lexmap:act <{f.target_act}> .")
+            where.append(f"?object lexmap:act {_iri(f.target_act)} .")
         if f.act:
-            where.append(f"{{ ?subject lexmap:act <{f.act}> }} UNION {{ ?object lexmap:act <{f.act}> }}")
+            where.append(f"{{ ?subject lexmap:act {_iri(f.act)} }} UNION {{ ?object lexmap:act {_iri(f.act)} }}")
         for name, values, table_prop in (("lifecycle", f.lifecycle, "lifecycle"),
                                          ("relation", f.relation, "setRelation"),
                                          ("harmonization", f.harmonization, "harmonization")):
             if values:
                 table = {"lifecycle": LIFECYCLE, "relation": RELATIONS, "harmonization": HARMONIZATION}[name]
-                where.append(f"FILTER(?{name} IN ({', '.join(f'<{table[v]}>' for v in values)}))")
+                where.append(f"FILTER(?{name} IN ({', '.join(_iri(str(table[v])) for v in values)}))")
         page = f"LIMIT {int(limit)} OFFSET {int(offset)}" if limit else ""
         rows = self.store.select(f"SELECT * WHERE {{ {' '.join(where)} }} ORDER BY ?subject ?object {page}")
         return [from_row(r) for r in rows]
@@ -210,17 +337,64 @@ class MappingRepository:
         rows = self.store.select(f"SELECT ?g WHERE {{ GRAPH ?g {{ ?m lexmap:recordId {sparql_literal(record_id)} }} }} LIMIT 1")
         return rows[0]["g"] if rows else None
 
+    def snapshot(self, record_id: str) -> Snapshot:
+        """The mapping with its graph and trail as of one moment (KeyError when there is none).
+
+        Every write adds an activity to the trail in the same transaction as its change, so
+        a mapping read between two equal readings of the trail is the state of that trail."""
+        try:
+            iriref(mapping_iri(self.base, record_id))
+        except InvalidTerm:
+            raise KeyError(record_id) from None   # no stored mapping has such an id ('"', '>', a control character)
+        for _ in range(5):
+            before = self.history(record_id)
+            m, graph = self.get(record_id), self.graph_of(record_id)
+            if m is None or graph is None:
+                raise KeyError(record_id)
+            after = self.history(record_id)
+            if {h["activity"] for h in before} == {h["activity"] for h in after}:
+                return Snapshot(m, graph, after)
+        raise ReviewConflict(f"mapping {record_id} is being changed right now; read it again", record_id,
+                             m.lifecycle)
+
+    def _trails(self, record_ids: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
+        """record id -> (activity IRI, action) of each activity in its PROV trail."""
+        out: dict[str, list[tuple[str, str]]] = {}
+        ids = sorted(set(record_ids))
+        prefix = mapping_iri(self.base, "")
+        for i in range(0, len(ids), 1000):
+            values = " ".join(_iri(mapping_iri(self.base, x)) for x in ids[i:i + 1000])
+            rows = self.store.select(f"""
+                SELECT ?m ?a ?what WHERE {{ VALUES ?m {{ {values} }}
+                    GRAPH {_iri(self.prov_graph)} {{ ?a a lexmap:MappingEdit ; prov:used ?m ; rdfs:label ?what }} }}""")
+            for r in rows:
+                out.setdefault(r["m"].removeprefix(prefix), []).append((r["a"], r["what"]))
+        return out
+
+    def _stored(self, record_ids: Iterable[str]) -> dict[str, tuple[Mapping, str]]:
+        """record id -> (stored mapping, its graph) of those among `record_ids` that exist."""
+        out: dict[str, tuple[Mapping, str]] = {}
+        ids = sorted(set(record_ids))
+        for i in range(0, len(ids), 500):
+            values = " ".join(_iri(mapping_iri(self.base, x)) for x in ids[i:i + 500])
+            graphs = {r["m"]: r["g"] for r in self.store.select(
+                f"SELECT ?m ?g WHERE {{ VALUES ?m {{ {values} }} GRAPH ?g {{ ?m a lexmap:Mapping }} }}")}
+            for r in self.store.select(f"SELECT * WHERE {{ VALUES ?m {{ {values} }} {SELECT_FIELDS} }}"):
+                if r["m"] in graphs:
+                    out[r["record_id"]] = (from_row(r), graphs[r["m"]])
+        return out
+
     def history(self, record_id: str) -> list[dict]:
         """The PROV trail of one mapping, oldest first."""
-        iri = mapping_iri(self.base, record_id)
+        iri = _iri(mapping_iri(self.base, record_id))
         rows = self.store.select(f"""
             SELECT ?a ?who ?when ?what ?note (GROUP_CONCAT(?c; SEPARATOR="\\n") AS ?changes) WHERE {{
-                ?a a lexmap:MappingEdit ; prov:used <{iri}> ; prov:wasAssociatedWith ?who ;
+                ?a a lexmap:MappingEdit ; prov:used {iri} ; prov:wasAssociatedWith ?who ;
                    prov:endedAtTime ?when ; rdfs:label ?what .
                 OPTIONAL {{ ?a lexmap:change ?c }} OPTIONAL {{ ?a rdfs:comment ?note }}
             }} GROUP BY ?a ?who ?when ?what ?note ORDER BY ?when""")
-        # edits in the same second: a mapping is created before anything else happens to it
-        rows.sort(key=lambda r: (r["when"], r["what"] != "create"))
+        # edits at the same instant: a mapping is created before anything else happens to it
+        rows.sort(key=lambda r: (_instant(r["when"]), r["what"] != "create"))
         return [{"activity": r["a"], "agent": r["who"], "time": r["when"], "action": r["what"],
                  "comment": r.get("note"), "changes": [c for c in r.get("changes", "").split("\n") if c]}
                 for r in rows]
@@ -242,53 +416,52 @@ class MappingRepository:
             g.add((a, RDFS.comment, Literal(comment)))
         return str(a)
 
-    def load_set(self, mset: MappingSet, name: str, agent: str, origin_path: str,
-                 short: dict[str, str] | None = None, fingerprint: str | None = None) -> LoadReport:
-        """Validate a whole curated set and replace its graph in one transaction.
+    def _update(self, sparql: str) -> None:
+        """Run one update, this process's writes to the store taking turns.
 
-        Any violation leaves the store as it was; each is reported with its line.
-        """
-        report = LoadReport(name=name)
-        ends = self.ends({m.subject for m in mset.mappings} | {m.object for m in mset.mappings})
-        mappings = [self.complete(m, ends, short) for m in mset.mappings]
-        origin = {mapping_iri(self.base, m.record_id): f"{origin_path}:{mset.lines.get(m.record_id, '?')}"
-                  for m in mappings}
-        missing = sorted({x for m in mappings for x in (m.subject, m.object) if x != NO_TERM_FOUND and x not in ends})
-        violations = self.validate(mappings, ends, origin)
-        report.violations = [f"{v.where}: {v.message}" + (f" ({v.value})" if v.value else "") for v in violations]
-        if missing and not report.violations:
-            report.violations = [f"{origin_path}: provision not in the store: {x}" for x in missing]
-        if report.violations:
-            return report
-        g = to_graph(mappings, self.base)
-        node = URIRef(self.set_iri(name))
-        g.add((node, RDF.type, LEXMAP.MappingSet))
-        for key in ("mapping_set_title", "mapping_set_description", "license"):
-            if mset.meta.get(key):
-                g.add((node, URIRef(f"https://w3id.org/sssom/{key}"), Literal(str(mset.meta[key]))))
-        if fingerprint:
-            g.add((node, LEXMAP.buildFingerprint, Literal(fingerprint)))
-        prov = Graph()
-        self._activity(prov, "import", agent, [mapping_iri(self.base, m.record_id) for m in mappings],
-                       [f"set {name}: {len(mappings)} mappings from {origin_path}"])
-        graph = self.set_graph(name)
-        self.store.update(
-            f"DROP SILENT GRAPH <{graph}> ;\n"
-            f"INSERT DATA {{ GRAPH <{graph}> {{ {g.serialize(format='nt')} }} }} ;\n"
-            f"INSERT DATA {{ GRAPH <{self.prov_graph}> {{ {prov.serialize(format='nt')} }} }}")
-        report.loaded = len(mappings)
-        return report
+        Oxigraph's on-disk store evaluates an update on a snapshot and commits it without
+        conflict detection: two conditional updates in parallel threads could both pass
+        their WHERE. Taking turns makes each one see the other's commit. (No other process
+        can open the same on-disk store for writing.)"""
+        with _write_lock(self.store):
+            self.store.update(sparql)
 
-    def _write(self, m: Mapping, graph: str, action: str, agent: str, changes: list[str],
-               comment: str | None = None) -> None:
+    def _guard(self, node: str, graph: str, expect: Expected) -> str:
+        """A WHERE pattern that holds only while the mapping is in the expected state."""
+        if expect.lifecycle is None:
+            return f"FILTER NOT EXISTS {{ GRAPH ?_any {{ {_iri(node)} a lexmap:Mapping }} }}"
+        known = ", ".join(_iri(a) for a in sorted(expect.activities))
+        return (f"GRAPH {_iri(graph)} {{ {_iri(node)} lexmap:lifecycle {_iri(str(LIFECYCLE[expect.lifecycle]))} }}\n"
+                f"FILTER NOT EXISTS {{ GRAPH {_iri(self.prov_graph)} {{ ?_edit a lexmap:MappingEdit ; "
+                f"prov:used {_iri(node)} }} FILTER(?_edit NOT IN ({known})) }}")
+
+    def _write_op(self, node: str, graph: str, new: Graph | None, prov: Graph, expect: Expected) -> str:
+        """One SPARQL operation replacing (or, `new` None, removing) a mapping and adding its
+        activity, applied only if the mapping is as expected."""
+        body = new.serialize(format="nt") if new is not None else ""
+        return (f"DELETE {{ GRAPH {_iri(graph)} {{ {_iri(node)} ?_p ?_o }} }}\n"
+                f"INSERT {{ GRAPH {_iri(graph)} {{ {body} }} "
+                f"GRAPH {_iri(self.prov_graph)} {{ {prov.serialize(format='nt')} }} }}\n"
+                f"WHERE {{ {self._guard(node, graph, expect)}\n"
+                f"OPTIONAL {{ GRAPH {_iri(graph)} {{ {_iri(node)} ?_p ?_o }} }} }}")
+
+    def _took(self, activities: list[str]) -> set[str]:
+        """Those of `activities` that are in the trail (their conditional write applied)."""
+        took: set[str] = set()
+        for i in range(0, len(activities), 1000):
+            values = " ".join(_iri(a) for a in activities[i:i + 1000])
+            took |= {r["a"] for r in self.store.select(
+                f"SELECT ?a WHERE {{ VALUES ?a {{ {values} }} GRAPH {_iri(self.prov_graph)} {{ ?a a lexmap:MappingEdit }} }}")}
+        return took
+
+    def _write(self, m: Mapping, graph: str, action: str, agent: str, changes: list[str], expect: Expected,
+               comment: str | None = None) -> bool:
+        """Replace one mapping and record the edit, if it is still as `expect`; whether it took."""
         node = mapping_iri(self.base, m.record_id)
-        g = to_graph([m], self.base)
         prov = Graph()
-        self._activity(prov, action, agent, [node], changes, comment)
-        self.store.update(
-            f"DELETE WHERE {{ GRAPH <{graph}> {{ <{node}> ?p ?o }} }} ;\n"
-            f"INSERT DATA {{ GRAPH <{graph}> {{ {g.serialize(format='nt')} }} }} ;\n"
-            f"INSERT DATA {{ GRAPH <{self.prov_graph}> {{ {prov.serialize(format='nt')} }} }}")
+        activity = self._activity(prov, action, agent, [node], changes, comment)
+        self._update(self._write_op(node, graph, to_graph([m], self.base), prov, expect))
+        return bool(self._took([activity]))
 
     def create(self, m: Mapping, agent: str) -> Mapping:
         """Store a new mapping made through the API (always `proposed`)."""
@@ -303,22 +476,26 @@ class MappingRepository:
         problems += [v.message + (f" ({v.value})" if v.value else "") for v in self.validate([m], ends)]
         if problems:
             raise MappingError("the mapping is not valid", problems)
-        self._write(m, self.set_graph("api"), "create", agent,
-                    [f"created: {m.subject} {m.relation or 'no counterpart'} {m.object}"])
+        if not self._write(m, self.set_graph("api"), "create", agent,
+                           [f"created: {m.subject} {m.relation or 'no counterpart'} {m.object}"], Expected(None)):
+            raise MappingError(f"mapping {m.record_id} exists already")
         return m
 
+    # ------------------------------------------------------------------ review
     def review(self, record_id: str, decision: str, agent: str, comment: str | None = None,
-               agent_label: str | None = None) -> Mapping:
-        """Accept or reject a mapping; the reviewer and the change go to the PROV trail."""
+               agent_label: str | None = None, if_match: Collection[str] | None = None) -> Mapping:
+        """Accept or reject a `proposed` or `stale` mapping; the reviewer and the change go to the PROV trail.
+
+        `if_match`: entity tags (see `entity_tag`) one of which must be the current one, else
+        VersionMismatch. A mapping already accepted or rejected raises ReviewConflict. The check
+        and the write are one conditional update, so of two racing reviews exactly one is stored;
+        the other gets ReviewConflict (VersionMismatch when it gave `if_match`).
+        """
         if decision not in ("accept", "reject"):
             raise MappingError(f"decision {decision!r}: use accept or reject")
-        m = self.get(record_id)
-        graph = self.graph_of(record_id)
-        if m is None or graph is None:
-            raise KeyError(record_id)
-        if agent == m.author:
-            # four eyes: the one who proposed a mapping does not confirm it
-            raise MappingError(f"{agent} proposed this mapping; another reviewer has to review it")
+        snap = self.snapshot(record_id)
+        self._check_reviewable(snap, agent, if_match)
+        m = snap.mapping
         new = "accepted" if decision == "accept" else "rejected"
         ends = self.ends({m.subject, m.object})
         # Reviewing a stale mapping confirms it on the current texts.
@@ -330,14 +507,45 @@ class MappingRepository:
         problems = [v.message for v in self.validate([updated], ends)]
         if problems:
             raise MappingError("the reviewed mapping is not valid", problems)
-        self._write(updated, graph, "review", agent, [f"lifecycle: {m.lifecycle} -> {new}",
-                                                      f"reviewer: {m.reviewer or '-'} -> {agent}"], comment)
+        changes = [f"lifecycle: {m.lifecycle} -> {new}", f"reviewer: {m.reviewer or '-'} -> {agent}"]
+        if not self._write(updated, snap.graph, "review", agent, changes, snap.expected, comment):
+            # another write came first: say what it left (this raises), or that it came
+            now = self.snapshot(record_id)
+            self._check_reviewable(now, agent, if_match)
+            raise self._conflict(now, "it changed while this review was being made; read it again")
         return updated
 
+    def _check_reviewable(self, snap: Snapshot, agent: str, if_match: Collection[str] | None) -> None:
+        """Raise unless `agent` may review the mapping in this state (If-Match first, as HTTP orders it)."""
+        m = snap.mapping
+        if if_match is not None and snap.etag not in if_match:
+            raise VersionMismatch(f"mapping {m.record_id} has changed: its current version is {snap.etag} "
+                                  f"({m.lifecycle}); read it again before reviewing", m.record_id, snap.etag)
+        if m.lifecycle not in REVIEWABLE:
+            raise self._conflict(snap, f"only a {' or '.join(REVIEWABLE)} mapping can be reviewed; "
+                                       "to change the decision, propose a new mapping")
+        if agent == m.author:
+            # four eyes: the one who proposed a mapping does not confirm it
+            raise MappingError(f"{agent} proposed this mapping; another reviewer has to review it")
+
+    def _conflict(self, snap: Snapshot, why: str) -> ReviewConflict:
+        m = snap.mapping
+        last = snap.history[-1] if snap.history else {}
+        who = m.reviewer_label or m.reviewer or last.get("agent") or "?"
+        since = last.get("time")
+        how = f"{last['action']} by {who}, {since}" if last else f"reviewer {who}"
+        return ReviewConflict(f"mapping {m.record_id} is {m.lifecycle} ({how}): {why}", m.record_id, m.lifecycle,
+                              m.reviewer, since, snap.etag)
+
+    # ------------------------------------------------------------------ stale check
     def mark_stale(self, works: set[str] | None = None, agent: str | None = None) -> list[str]:
-        """Flag mappings whose end's text changed since they were made; returns their record ids."""
+        """Flag mappings whose end's text changed since they were made; returns their record ids.
+
+        A mapping reviewed (or otherwise changed) while the check ran is left to the next check."""
         f = Filters()
-        candidates = [m for m in self.list(f) if m.lifecycle != "stale"]
+        trails = self._trails(r["id"] for r in self.store.select("SELECT ?id WHERE { ?m a lexmap:Mapping ; "
+                                                                 "lexmap:recordId ?id }"))
+        candidates = [m for m in self.list(f) if m.lifecycle != "stale"]     # read after the trails: see _guard
         ends = self.ends({x for m in candidates for x in (m.subject, m.object)})
         if works:
             candidates = [m for m in candidates
@@ -356,7 +564,150 @@ class MappingRepository:
                 continue
             why = [f"{side} text changed (now {ends[getattr(m, side)].expression})" for side in changed]
             why += [f"{side} no longer in the store" for side in gone]
-            self._write(m.with_changes(lifecycle="stale", stale_from=m.lifecycle), graph, "stale check",
-                        agent or self.agent_iri("lexmap"), [f"lifecycle: {m.lifecycle} -> stale"] + why)
-            stale.append(m.record_id)
+            expect = Expected(m.lifecycle, frozenset(a for a, _ in trails.get(m.record_id, [])))
+            if self._write(m.with_changes(lifecycle="stale", stale_from=m.lifecycle), graph, "stale check",
+                           agent or self.agent_iri("lexmap"), [f"lifecycle: {m.lifecycle} -> stale"] + why, expect):
+                stale.append(m.record_id)
         return stale
+
+    # ------------------------------------------------------------------ curated sets
+    def load_set(self, mset: MappingSet, name: str, agent: str, origin_path: str,
+                 short: dict[str, str] | None = None, fingerprint: str | None = None) -> LoadReport:
+        """Validate a whole mapping set and merge it into the store in one transaction.
+
+        Any violation leaves the store as it was; each is reported with its line. The PROV
+        trail decides what a re-load may change (see `_merge_row`): a mapping whose trail
+        holds only imports follows the file; one reviewed, flagged stale or edited since
+        keeps its state, and a change of its row comes in as a new proposal. Re-loading an
+        unchanged file changes no mapping.
+        """
+        report = LoadReport(name=name)
+        graph = self.set_graph(name)
+        in_set = {r["id"] for r in self.store.select(
+            f"SELECT ?id WHERE {{ GRAPH {_iri(graph)} {{ ?m a lexmap:Mapping ; lexmap:recordId ?id }} }}")}
+        ids = in_set | {m.record_id for m in mset.mappings}
+        trails = self._trails(ids)     # read before the mappings: an edit in between fails its write's guard
+        stored = self._stored(ids)
+        ends = self.ends({m.subject for m in mset.mappings} | {m.object for m in mset.mappings})
+        rows = [self.complete(_fill_from(m, stored[m.record_id][0] if m.record_id in stored else None), ends, short)
+                for m in mset.mappings]
+        line = {mapping_iri(self.base, m.record_id): f"{origin_path}:{mset.lines.get(m.record_id, '?')}" for m in rows}
+        report.violations = self._set_violations(rows, ends, line, origin_path)
+        if report.violations:
+            return report
+        steps = [s for m in rows if (s := self._merge_row(m, stored.get(m.record_id), trails.get(m.record_id, []),
+                                                          ends, report))]
+        proposals = [s.mapping for s in steps if s.action == CURATED_EDIT]
+        report.violations = self._set_violations(proposals, ends, line, origin_path) if proposals else []
+        if report.violations:
+            return report
+        steps += self._withdrawn(in_set - {m.record_id for m in rows}, stored, trails, origin_path, report)
+        ops, activities = [self._set_node_op(mset, name, fingerprint)], []
+        for step in steps:
+            node = mapping_iri(self.base, step.mapping.record_id)
+            prov = Graph()
+            activities.append(self._activity(prov, step.action, agent, [node], step.changes))
+            old = stored.get(step.mapping.record_id)
+            expect = (Expected(old[0].lifecycle, frozenset(a for a, _ in trails.get(step.mapping.record_id, [])))
+                      if old else Expected(None))
+            new = None if step.remove else to_graph([step.mapping], self.base)
+            ops.append(self._write_op(node, old[1] if old else graph, new, prov, expect))
+        self._update(" ;\n".join(ops))
+        lost = len(activities) - len(self._took(activities))
+        if lost:
+            report.notes.append(f"{lost} mapping(s) changed by someone else during the load were left as they were")
+        report.loaded = len(rows)
+        return report
+
+    def _set_violations(self, rows: list[Mapping], ends: dict[str, End], line: dict[str, str],
+                        origin_path: str) -> list[str]:
+        """The set's shape violations with their lines, else the ends missing from the store."""
+        violations = [f"{v.where}: {v.message}" + (f" ({v.value})" if v.value else "")
+                      for v in self.validate(rows, ends, line)]
+        missing = sorted({x for m in rows for x in (m.subject, m.object) if x != NO_TERM_FOUND and x not in ends})
+        return violations or [f"{origin_path}: provision not in the store: {x}" for x in missing]
+
+    def _merge_row(self, m: Mapping, old: tuple[Mapping, str] | None, trail: list[tuple[str, str]],
+                   ends: dict[str, End], report: LoadReport) -> _Step | None:
+        """What loading one file row does to its mapping (None: nothing)."""
+        if old is None:
+            report.added += 1
+            return _Step(m, IMPORT, [f"added from the set file ({m.lifecycle})"])
+        stored = old[0]
+        if all(action == IMPORT for _, action in trail):
+            # untouched since the set put it there: the file still owns its whole state
+            diff = _diff(stored, m, CONTENT_FIELDS + STATE_FIELDS)
+            if not diff:
+                return None
+            report.updated += 1
+            return _Step(m, IMPORT, ["row changed in the set file"] + diff)
+        # reviewed, flagged stale or edited since: that state stands; only a change of
+        # the row's own content comes in, as a new proposal on the current texts
+        diff = _diff(stored, m, CONTENT_FIELDS)
+        if not diff:
+            report.kept += 1
+            return None
+        fresh = {f"{side}_{key}": None for side in ("subject", "object") for key in ("hash", "version")}
+        proposal = self.complete(m.with_changes(lifecycle="proposed", reviewer=None, reviewer_label=None,
+                                                stale_from=None, **fresh), ends)
+        report.proposed += 1
+        return _Step(proposal, CURATED_EDIT, ["row changed in the set file; proposed again for review"] + diff
+                     + [f"lifecycle: {stored.lifecycle} -> proposed"])
+
+    def _withdrawn(self, gone: set[str], stored: dict[str, tuple[Mapping, str]],
+                   trails: dict[str, list[tuple[str, str]]], origin_path: str, report: LoadReport) -> list[_Step]:
+        """Mappings of the set no longer in its file: removed if untouched since their import, else kept."""
+        steps: list[_Step] = []
+        kept: list[str] = []
+        for rid in sorted(gone):
+            if rid not in stored:
+                continue
+            if all(action == IMPORT for _, action in trails.get(rid, [])):
+                report.removed += 1
+                steps.append(_Step(stored[rid][0], IMPORT, [f"removed: no longer in {origin_path}"], remove=True))
+            else:
+                kept.append(rid)
+        if kept:
+            report.notes.append(f"{len(kept)} mapping(s) no longer in {origin_path} were kept, reviewed or flagged "
+                                f"since their import: {', '.join(kept[:10])}")
+        return steps
+
+    def _set_node_op(self, mset: MappingSet, name: str, fingerprint: str | None) -> str:
+        """The update that replaces the description of the set (title, licence, build fingerprint)."""
+        g = Graph()
+        node = URIRef(self.set_iri(name))
+        g.add((node, RDF.type, LEXMAP.MappingSet))
+        for key in ("mapping_set_title", "mapping_set_description", "license"):
+            if mset.meta.get(key):
+                g.add((node, URIRef(f"https://w3id.org/sssom/{key}"), Literal(str(mset.meta[key]))))
+        if fingerprint:
+            g.add((node, LEXMAP.buildFingerprint, Literal(fingerprint)))
+        graph = _iri(self.set_graph(name))
+        return (f"DELETE WHERE {{ GRAPH {graph} {{ {_iri(str(node))} ?p ?o }} }} ;\n"
+                f"INSERT DATA {{ GRAPH {graph} {{ {g.serialize(format='nt')} }} }}")
+
+
+def _fill_from(m: Mapping, old: Mapping | None) -> Mapping:
+    """What a file row leaves out (labels, redactions, text hashes), taken from the stored
+    mapping for each end that did not change, so an unchanged row compares equal."""
+    if old is None:
+        return m
+    changes = {}
+    for side in ("subject", "object"):
+        if getattr(m, side) != getattr(old, side):
+            continue
+        same_redaction = getattr(m, f"{side}_version") in (None, getattr(old, f"{side}_version"))
+        for key in ("label", "version") + (("hash",) if same_redaction else ()):
+            slot = f"{side}_{key}"
+            if not getattr(m, slot) and getattr(old, slot):
+                changes[slot] = getattr(old, slot)
+    return m.with_changes(**changes) if changes else m
+
+
+def _diff(old: Mapping, new: Mapping, names: Iterable[str]) -> list[str]:
+    """'field: old -> new' for each of `names` that differs."""
+    return [f"{n}: {getattr(old, n) if getattr(old, n) is not None else '-'} -> "
+            f"{getattr(new, n) if getattr(new, n) is not None else '-'}"
+            for n in names if getattr(old, n) != getattr(new, n)]
+
+
