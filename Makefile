@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install browser serve ingest test bench clean
+.PHONY: install browser serve ingest test screenshots bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ browser:
 
 test: install browser
 	$(BIN)/python -m pytest -q
+
+# The README's screenshots: the browser tests, writing into docs/screenshots/ (a plain
+# `make test` writes them to a temporary directory and leaves the tracked images alone).
+screenshots: install browser
+	LEXMAP_SCREENSHOTS=$(CURDIR)/docs/screenshots LEXMAP_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q tests/test_browser.py
 
 bench: install
 	$(BIN)/python bench/ingest.py

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from ingest.identifiers import number_slug
 from ingest.index.analysis import fold, is_stop_word, terms_of, words_of
 from ingest.store import GraphStore
-from ingest.query import iriref
+from ingest.query import catalog
 
 _NUM = r"\d+(?:\.\d+)*"
 _SUB = (r"(?:(?P<k{i}>подпункт\w*|подп\.?|пп\.?|пункт\w*|п\.?|част\w*|ч\.?|абзац\w*|абз\.?)\s*"
@@ -82,8 +82,7 @@ def find(q: str) -> list[Citation]:
 
 
 def _acts(store: GraphStore) -> list[dict]:
-    return store.select("""SELECT ?w ?id ?j ?title ?short WHERE { ?w a lexmap:Act ; dcterms:identifier ?id ;
-        lexmap:jurisdiction ?j ; eli:title ?title . OPTIONAL { ?w eli:title_short ?short } }""")
+    return catalog.select(store, "citable_acts")
 
 
 def _names(act: dict) -> list[list[str]]:
@@ -136,7 +135,7 @@ def resolve(store: GraphStore, cit: Citation, jurisdictions: tuple[str, ...] = (
         work = act["w"]
         found = None
         for eid in _article_eids(cit.article):
-            if store.ask(f"ASK {{ {iriref(work + '/' + eid)} a lexmap:Provision }}"):
+            if catalog.ask(store, "is_provision", iri=f"{work}/{eid}"):
                 found = eid
                 break
         if found is None:
@@ -147,7 +146,7 @@ def resolve(store: GraphStore, cit: Citation, jurisdictions: tuple[str, ...] = (
         eid = found
         for level, (word, num) in zip(_LEVELS, cit.subs):
             child = f"{eid}__{level}_{number_slug(num)}"
-            if store.ask(f"ASK {{ {iriref(work + '/' + child)} a lexmap:Provision }}"):
+            if catalog.ask(store, "is_provision", iri=f"{work}/{child}"):
                 eid = child
                 continue
             res.notes.append(f"{act['id']}: {word} {num} of {eid} is not a separate provision in the source "

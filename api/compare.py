@@ -10,15 +10,15 @@ from concurrent.futures import ThreadPoolExecutor
 import io
 from collections import defaultdict
 
+from ingest.articles import Article as _Art, ArticleShelf, strip_head as _strip_head
 from ingest.mappings.repository import Filters, MappingRepository
+from ingest.mappings.suggest import Suggester
 from ingest.store import GraphStore
 from ingest.text import provision_texts, status_name
 
 from . import resources
-from .articles import Article as _Art, latest_articles as _articles, strip_head as _strip_head
 from .redline import redline, similarity
-from .suggest import Suggester
-from ingest.query import iriref, literal
+from ingest.query import catalog as q
 
 SUGGESTION_FLOOR = 0.35   # below this the best candidate is no counterpart at all
 
@@ -88,7 +88,8 @@ def compare_acts(store: GraphStore, left_work: str, right_work: str, suggester: 
         raise CompareError("left_act and right_act are the same act; use /changes to compare its redactions")
     # the store answers both acts' queries at once (pyoxigraph releases the GIL): half the cold time
     with ThreadPoolExecutor(max_workers=2) as pool:
-        left, right = pool.map(lambda w: _articles(store, w), (left_work, right_work))
+        shelf = suggester.articles if suggester is not None else ArticleShelf(store)
+        left, right = pool.map(shelf.latest, (left_work, right_work))
     if not left or not right:
         raise CompareError("an act has no articles in force to compare")
     by_iri = {a.iri: a for a in left + right}
@@ -196,8 +197,7 @@ def changes(store: GraphStore, settings, act_path: str, date_from: str, date_to:
     work_iri = _eli(act_path)
     if work_iri.startswith("eli/"):
         work_iri = f"{settings.base_iri}/{work_iri}"
-    dates = sorted({r["d"] for r in store.select(
-        f"SELECT ?d WHERE {{ {iriref(work_iri)} eli:is_realized_by ?e . ?e eli:version_date ?d }}")})
+    dates = sorted({r["d"] for r in q.select(store, "act_dates", work=work_iri)})
     if len(dates) == 1:
         raise CompareError(f"{act_path} has only one redaction ({dates[0]}) in the store; nothing to compare")
     try:
@@ -296,15 +296,9 @@ def _title_key(title: str | None) -> str:
 
 def _redaction_articles(store: GraphStore, work: str, expression: str) -> dict[str, dict]:
     """The article-level units of a redaction (articles; sections where an act has no articles, as AKN by-laws)."""
-    kinds = {r["k"]: int(r["n"]) for r in store.select(f"""SELECT ?k (COUNT(?p) AS ?n) WHERE {{ GRAPH {iriref(expression)} {{
-        ?p lexmap:subdivisionKind ?k }} }} GROUP BY ?k""")}
+    kinds = {r["k"]: int(r["n"]) for r in q.select(store, "unit_kinds", expression=expression)}
     unit = "article" if kinds.get("article", 0) >= max(5, kinds.get("section", 0) // 2) else "section"
-    rows = store.select(f"""SELECT ?p ?eid ?sort ?label ?title ?st ?parent ?plabel WHERE {{
-        GRAPH {iriref(expression)} {{ ?p lexmap:subdivisionKind {literal(unit)} ; lexmap:eId ?eid ; eli:is_part_of ?parent ;
-                               lexmap:sortKey ?sort .
-                               ?pe eli:realizes ?p . OPTIONAL {{ ?pe lexmap:label ?label }}
-                               OPTIONAL {{ ?pe eli:title ?title }} OPTIONAL {{ ?pe lexmap:status ?st }}
-                               OPTIONAL {{ ?parente eli:realizes ?parent ; lexmap:label ?plabel }} }} }}""")
+    rows = q.select(store, "redaction_units", expression=expression, unit=unit)
     return {r["eid"]: {"iri": r["p"], "eid": r["eid"], "label": r.get("label"), "title": r.get("title"), "kind": unit,
                        "status": status_name(r.get("st")), "parent": r["parent"].rsplit("/", 1)[-1], "sort": int(r["sort"]),
                        "chapter": r.get("plabel") or r["parent"].rsplit("/", 1)[-1]}

@@ -14,12 +14,12 @@ from ingest.mappings.model import (HARMONIZATION, LIFECYCLE, NO_TERM_FOUND, RATI
                                    mapping_iri, today)
 from ingest.mappings.repository import Filters, MappingError, MappingRepository
 from ingest.mappings.sssom_tsv import write as write_sssom
+from ingest.mappings.suggest import Suggester
 from ingest.store import GraphStore
 from ontology import PREFIXES
 
-from .suggest import Suggester
-from ingest.identifiers import parse_reference
-from ingest.query import iriref
+from ingest.identifiers import parse_reference, work_of
+from ingest.query import catalog as q
 
 EXPORT_FORMATS = {"sssom": "text/tab-separated-values; charset=utf-8", "csv": "text/csv; charset=utf-8",
                   "ttl": "text/turtle; charset=utf-8", "jsonld": "application/ld+json"}
@@ -34,11 +34,6 @@ class Context:
     store: GraphStore
     base_iri: str
     aliases: dict[str, str]          # manifest key -> ELI path of the act
-
-    @classmethod
-    def of(cls, state) -> "Context":
-        """The context of an app (its `app.state`: store, settings, aliases)."""
-        return cls(state.store, state.settings.base_iri, state.aliases)
 
     @property
     def repo(self) -> MappingRepository:
@@ -55,7 +50,7 @@ def to_iri(ctx: Context, ref: str) -> str:
 
 def act_iri(ctx: Context, ref: str) -> str:
     iri = to_iri(ctx, ref)
-    if not ctx.store.ask(f"ASK {{ {iriref(iri)} a lexmap:Act }}"):
+    if not q.ask(ctx.store, "is_act", work=iri):
         raise BadRequest(f"no act {ref!r} in the store; use an ELI path such as eli/ru/kodeks/1994/51-fz or a manifest key")
     return iri
 
@@ -63,7 +58,7 @@ def act_iri(ctx: Context, ref: str) -> str:
 def provision_iri(ctx: Context, ref: str) -> tuple[str, str]:
     """(provision IRI, IRI of its act) of an existing provision."""
     iri = to_iri(ctx, ref)
-    rows = ctx.store.select(f"SELECT ?w WHERE {{ {iriref(iri)} a lexmap:Provision ; lexmap:act ?w }} LIMIT 1")
+    rows = q.select(ctx.store, "provision_act", iri=iri)
     if not rows:
         raise BadRequest(f"no provision {ref!r} in the store")
     return iri, rows[0]["w"]
@@ -178,8 +173,7 @@ def suggest(ctx: Context, suggester: Suggester, source: str, target_act: str, li
     tgt = act_iri(ctx, target_act)
     if not 1 <= limit <= 50:
         raise BadRequest("limit must be 1..50")
-    jur = {r["w"]: r["j"] for r in ctx.store.select(
-        f"SELECT ?w ?j WHERE {{ VALUES ?w {{ {iriref(src_work)} {iriref(tgt)} }} ?w lexmap:jurisdiction ?j }}")}
+    jur = {r["w"]: r["j"] for r in q.select(ctx.store, "jurisdictions", works=[src_work, tgt])}
     if jur.get(src_work) == jur.get(tgt):
         raise BadRequest("source and target act are in the same jurisdiction; suggestions cross jurisdictions")
     try:
@@ -189,9 +183,10 @@ def suggest(ctx: Context, suggester: Suggester, source: str, target_act: str, li
     return {"source": src, "target_act": tgt, "candidates": [c.as_dict() for c in cands]}
 
 
-def _prefixes(ctx: Context, mappings: list[Mapping]) -> dict[str, str]:
-    works = {r["w"]: r["id"] for r in ctx.store.select("SELECT ?w ?id WHERE { ?w a lexmap:Act ; dcterms:identifier ?id }")}
-    used = {x.rsplit("/", 1)[0] for m in mappings for x in (m.subject, m.object) if x != NO_TERM_FOUND}
+def curie_prefixes(ctx: Context, mappings: list[Mapping]) -> dict[str, str]:
+    """CURIE prefixes for an SSSOM file of `mappings`: one per act they touch, and the agents'."""
+    works = {r["w"]: r["id"] for r in q.select(ctx.store, "act_identifiers")}
+    used = {work_of(x) for m in mappings for x in (m.subject, m.object) if x != NO_TERM_FOUND}
     out = {"lexmapagent": f"{ctx.base_iri}/agent/"}
     for w, path in works.items():
         if w in used:
@@ -225,7 +220,7 @@ def export(ctx: Context, fmt: str, source_act: str | None = None, target_act: st
             meta["subject_source"] = f.source_act
         if f.target_act:
             meta["object_source"] = f.target_act
-        return write_sssom(mappings, meta, _prefixes(ctx, mappings), ctx.base_iri), EXPORT_FORMATS[fmt]
+        return write_sssom(mappings, meta, curie_prefixes(ctx, mappings), ctx.base_iri), EXPORT_FORMATS[fmt]
     if fmt == "csv":
         out = io.StringIO()
         w = csv.writer(out)

@@ -13,10 +13,9 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from ingest.index.backend import SearchBackend
 from ingest.mappings.repository import MappingError, ReviewConflict, VersionMismatch
 
-from . import auth, resources, search as search_service, web_session
+from . import auth, context, resources, search as search_service, web_session
 from . import mappings as mapping_service
 from .params import split as _split
 from .templating import templates
@@ -26,7 +25,7 @@ SUGGESTIONS_SHOWN = 3
 
 
 def _ctx(request: Request) -> mapping_service.Context:
-    return mapping_service.Context.of(request.app.state)
+    return context.of(request).mappings
 
 
 def _here(request: Request) -> str:
@@ -59,17 +58,9 @@ def message(request: Request, status: int, title: str, detail: str, back: str | 
 
 # ------------------------------------------------------------------ views used by the API routes
 
-def all_acts(request: Request | Any) -> list[dict]:
-    """The acts of the store (list_acts takes ~1 s on the whole corpus): cached until the search
-    index, which every ingest syncs, records a change of its acts."""
-    state = request.app.state if isinstance(request, Request) else request   # a request or app.state
-    path = getattr(getattr(state, "backend", None), "state_file", None)
-    stamp = path.stat().st_mtime_ns if path is not None and path.exists() else 0
-    cached = getattr(state, "acts_cache", None)
-    if cached is None or cached[0] != stamp:
-        cached = (stamp, resources.list_acts(state.store))
-        state.acts_cache = cached
-    return cached[1]
+def all_acts(request: Request) -> list[dict]:
+    """The acts of the store, kept by the app context until an ingest changes them."""
+    return context.of(request).acts()
 
 
 def act_titles(request: Request) -> dict[str, dict]:
@@ -92,7 +83,7 @@ def _suggestions(request: Request, data: dict) -> list[dict]:
     out = []
     for other in ctx.repo.counterpart_acts(data["act"]):
         try:
-            cands = request.app.state.suggester.suggest(article, data["act"], other, SUGGESTIONS_SHOWN + len(named))
+            cands = context.of(request).suggester.suggest(article, data["act"], other, SUGGESTIONS_SHOWN + len(named))
         except KeyError:   # not an article in force (a repealed stub, a chapter): nothing to suggest
             continue
         fresh = [c.as_dict() for c in cands if c.iri not in named][:SUGGESTIONS_SHOWN]
@@ -126,17 +117,15 @@ def build_router() -> APIRouter:
     def index(request: Request, q: str | None = None, jurisdiction: list[str] = Query([]),
               act: list[str] = Query([]), offset: int = 0) -> Any:
         """The home page: the search box (results when q is given) and the acts; comparison forms."""
-        store = request.app.state.store
+        ctx = context.of(request)
         results, error = None, None
         jur, acts_f = _split(jurisdiction), _split(act)
         if q:
-            be: SearchBackend = request.app.state.backend
-            be.refresh_if_changed()
             req = search_service.Request(q=q, jurisdiction=jur, act=acts_f, limit=RESULTS_PER_PAGE,
-                                         offset=max(0, offset))
+                                         offset=max(0, offset), max_depth=ctx.settings.limits.query_max_depth)
             try:
-                results = search_service.search(store, be, req, request.app.state.aliases,
-                                                request.app.state.thesaurus)
+                results = search_service.search(ctx.store, ctx.backend, req, ctx.aliases, ctx.thesaurus,
+                                                ctx.known_filters())
             except search_service.SearchError as exc:
                 error = str(exc)
             cited = [i for c in (results or {}).get("citations", []) for i in c["iris"]]
@@ -187,7 +176,7 @@ def build_router() -> APIRouter:
         try:
             holder = _holder(request, csrf, {"reviewer"})
             mapping_service.review_mapping(_ctx(request), record_id, decision,
-                                           holder.agent_iri(request.app.state.settings.base_iri),
+                                           holder.agent_iri(context.of(request).settings.base_iri),
                                            comment.strip() or None, holder.label or holder.name,
                                            if_match=(version.strip(),) if version.strip() else None)
         except auth.AuthError as exc:
@@ -220,7 +209,7 @@ def build_router() -> APIRouter:
                 raise mapping_service.BadRequest("name the counterpart (ELI path or citation) or tick "
                                                  "'no counterpart'")
             created = mapping_service.create_mapping(_ctx(request), body,
-                                                     holder.agent_iri(request.app.state.settings.base_iri),
+                                                     holder.agent_iri(context.of(request).settings.base_iri),
                                                      holder.label or holder.name)
         except auth.AuthError as exc:
             return message(request, exc.status, "Нет права добавлять соответствия", _auth_ru(exc), back)
@@ -242,7 +231,7 @@ def _target(request: Request, ref: str) -> str | None:
     if ref.startswith("eli/"):
         return ref.split("?", 1)[0].split("#", 1)[0]
     try:
-        found = search_service.resolve_citation(request.app.state.store, ref)
+        found = search_service.resolve_citation(context.of(request).store, ref)
     except search_service.QueryError as exc:
         raise mapping_service.BadRequest(str(exc)) from None
     iris = [i for c in found for i in c.iris]

@@ -44,3 +44,261 @@ class ReviewIn(BaseModel):
 
     decision: Literal["accept", "reject"]
     comment: str | None = Field(None, max_length=2000)
+
+
+# ------------------------------------------------------------------ answers
+# Documentation of what the routes answer: /openapi.json lists them, and the schemathesis
+# fuzz test checks every answer against them. They describe the JSON the services build
+# (no runtime conversion); `extra="allow"` keeps a member added later valid until documented.
+
+class _Doc(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class Redaction(_Doc):
+    iri: str
+    date: str
+    source: str | None = None
+    format: str | None = None
+    sha256: str | None = None
+
+
+class ActSummary(_Doc):
+    iri: str
+    eli: str
+    jurisdiction: str
+    type: str
+    number: str
+    title: str
+    adopted: str
+    latest_redaction: str | None = None
+    redaction: str | None = None
+    redactions: int
+    articles: int
+
+
+class ActList(_Doc):
+    date: str | None
+    acts: list[ActSummary]
+
+
+class ContentsEntry(_Doc):
+    iri: str
+    eid: str
+    kind: str
+    number: str | None = None
+    label: str | None = None
+    title: str | None = None
+    status: str | None = None
+    in_redaction: bool
+
+
+class Crumb(_Doc):
+    iri: str
+    kind: str
+    eid: str | None = None
+    label: str | None = None
+    title: str | None = None
+
+
+class ProvisionRedaction(_Doc):
+    date: str
+    expression: str
+    exists: bool
+    changed: bool
+    new: bool
+
+
+class End(_Doc):
+    iri: str
+    eli: str | None = None
+    label: str | None = None
+    redaction: str | None = None
+
+
+class Agent(_Doc):
+    iri: str | None = None
+    label: str | None = None
+
+
+class MappingOut(_Doc):
+    """A clause mapping: who made it (author, reviewer), why (justification, comment), how sure."""
+
+    id: str
+    iri: str
+    subject: End
+    object: End | None
+    no_counterpart: bool
+    predicate: str
+    predicate_modifier: str | None = None
+    relation: str | None = None
+    rationale: str | None = None
+    strength: int | None = None
+    harmonization: str
+    confidence: float
+    lifecycle: str
+    stale: bool
+    stale_from: str | None = None
+    justification: str | None = None
+    author: Agent
+    reviewer: Agent | None = None
+    mapping_date: str | None = None
+    comment: str | None = None
+    mapping_set: str | None = None
+
+
+class HistoryEntry(_Doc):
+    activity: str
+    agent: str | None = None
+    time: str
+    action: str
+    comment: str | None = None
+    changes: list[str] = []
+
+
+class MappingWithHistory(MappingOut):
+    history: list[HistoryEntry]
+    version: str
+
+
+class MappingList(_Doc):
+    total: int
+    offset: int
+    limit: int
+    mappings: list[MappingOut]
+
+
+class ActOrProvision(_Doc):
+    """An act (kind "act": redactions, table of contents) or a provision (text, parts, breadcrumb,
+    redactions, mappings)."""
+
+    iri: str
+    kind: str
+    redaction: str
+    expression: str
+    title: str | None = None
+    redactions: list[Redaction] | list[ProvisionRedaction] | int
+    contents: list[ContentsEntry] | None = None
+    eid: str | None = None
+    number: str | None = None
+    act: str | None = None
+    parent: str | None = None
+    in_redaction: bool | None = None
+    label: str | None = None
+    text: str | None = None
+    wrap_up: str | None = None
+    status: str | None = None
+    notes: list[str] | None = None
+    source_defects: list[str] | None = None
+    breadcrumb: list[Crumb] | None = None
+    children: list[ContentsEntry] | None = None
+    full_text: str | None = None
+    mappings: list[MappingOut] | None = None
+
+
+class SearchHit(_Doc):
+    iri: str
+    act: str
+    act_title: str | None = None
+    jurisdiction: str
+    kind: str
+    number: str | None = None
+    label: str | None = None
+    title: str | None = None
+    status: str | None = None
+    path: str | None = None
+    redaction: str | None = None
+    article: dict | None = None
+    snippet: str
+    score: float
+    citation: bool
+
+
+class SearchAnswer(_Doc):
+    query: str
+    total: int
+    offset: int
+    limit: int
+    date: str | None
+    citations: list[dict]
+    results: list[SearchHit]
+    facets: dict[str, dict[str, int]]
+
+
+class ResolvedCitation(_Doc):
+    text: str
+    iris: list[str]
+    notes: list[str]
+
+
+class ResolveAnswer(_Doc):
+    cite: str
+    citations: list[ResolvedCitation]
+    iris: list[str]
+    eli: list[str]
+
+
+class Candidate(_Doc):
+    iri: str
+    label: str | None = None
+    title: str | None = None
+    score: float
+    evidence: dict
+
+
+class Suggestions(_Doc):
+    source: str
+    target_act: str
+    candidates: list[Candidate]
+
+
+class DiffSide(_Doc):
+    iri: str
+    label: str | None = None
+    title: str | None = None
+    redaction: str | None = None
+    act: str | None = None
+    status: str | None = None
+
+
+class DiffAnswer(_Doc):
+    left: DiffSide
+    right: DiffSide
+    mode: str
+    similarity: float
+    identical: bool
+    stats: dict[str, int]
+    ops: list[dict]
+
+
+class CompareAnswer(_Doc):
+    left_act: str
+    right_act: str
+    pairs: list[dict]
+    right_only: list[dict]
+    chapters: list[dict]
+    summary: dict[str, int]
+
+
+class ChangesAnswer(_Doc):
+    act: str
+    unit: str
+    added: list[dict]
+    repealed: list[dict]
+    changed: list[dict]
+    renumbered: list[dict]
+    moved: list[dict]
+    removed: list[dict]
+
+
+class Health(_Doc):
+    status: str
+    store: str
+    base: str
+    warm_up: dict
+    sparql: dict | None = None
+
+
+def documented(model: type[BaseModel], *also: str) -> dict:
+    """`responses=` of a route answering `model` as JSON (and, unchecked, the media types `also`)."""
+    return {200: {"model": model, "content": {m: {} for m in also}}}

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import html
 import re
-import time
 from dataclasses import dataclass
 from datetime import date
 
 from ingest.index.analysis import _TOKEN, STOP_WORDS, fold, terms_of
 from ingest.index.backend import Filters, Hit, SearchBackend
 from ingest.index.querylang import Node, QueryError, Thesaurus, all_terms, check_text, parse  # noqa: F401
+from ingest.query import catalog as q
 from ingest.store import GraphStore
 
 from . import citations
@@ -47,26 +47,16 @@ class Request:
     max_depth: int = 20      # nesting allowed in the query language (Limits.query_max_depth)
 
 
-# What the store holds changes only with an ingest; asking for it on every
-# request cost a quarter of a query's time.
-KNOWN_TTL = 10.0
-_known_cache: dict[int, tuple[float, dict[str, set[str]]]] = {}
+def known_values(store: GraphStore) -> dict[str, set[str]]:
+    """Acts, jurisdictions and types the store holds (the app context keeps it per ingest)."""
+    rows = q.select(store, "known_values")
+    return {"act": {r["id"] for r in rows}, "jurisdiction": {r["j"] for r in rows}, "type": {r["t"] for r in rows}}
 
 
-def _known(store: GraphStore) -> dict[str, set[str]]:
-    hit = _known_cache.get(id(store))
-    if hit and time.monotonic() - hit[0] < KNOWN_TTL:
-        return hit[1]
-    rows = store.select("SELECT ?id ?j ?t WHERE { ?w a lexmap:Act ; dcterms:identifier ?id ; "
-                        "lexmap:jurisdiction ?j ; lexmap:actType ?t }")
-    known = {"act": {r["id"] for r in rows}, "jurisdiction": {r["j"] for r in rows}, "type": {r["t"] for r in rows}}
-    _known_cache[id(store)] = (time.monotonic(), known)
-    return known
-
-
-def make_filters(store: GraphStore, req: Request, aliases: dict[str, str] | None = None) -> Filters:
+def make_filters(store: GraphStore, req: Request, aliases: dict[str, str] | None = None,
+                 known: dict[str, set[str]] | None = None) -> Filters:
     """Check every filter value against what the store holds; SearchError names the bad one."""
-    known = _known(store)
+    known = known if known is not None else known_values(store)
     acts = tuple((aliases or {}).get(a, a).strip("/") for a in req.act)
     for name, values in (("jurisdiction", req.jurisdiction), ("act", acts), ("type", req.type)):
         bad = [v for v in values if v not in known[name]]
@@ -156,13 +146,15 @@ def resolve_citation(store: GraphStore, cite: str, jurisdictions: tuple[str, ...
 
 
 def search(store: GraphStore, backend: SearchBackend, req: Request,
-           aliases: dict[str, str] | None = None, thesaurus: Thesaurus | None = None) -> dict:
-    """Run a search request; SearchError for a request that cannot be answered."""
+           aliases: dict[str, str] | None = None, thesaurus: Thesaurus | None = None,
+           known: dict[str, set[str]] | None = None) -> dict:
+    """Run a search request; SearchError for a request that cannot be answered. `known`: the
+    store's acts, jurisdictions and types when the caller keeps them (read from the store if not)."""
     try:
         check_text(req.q)
     except QueryError as exc:
         raise SearchError(str(exc)) from None
-    filters = make_filters(store, req, aliases)
+    filters = make_filters(store, req, aliases, known)
     cits = citations.find(req.q)
     resolved = [citations.resolve(store, c, filters.jurisdictions, filters.acts) for c in cits]
     cited_iris = [iri for r in resolved for iri in r.iris]

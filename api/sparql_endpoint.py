@@ -505,7 +505,7 @@ class _Pool:
 
 
 class SparqlExecutor:
-    """Runs public SPARQL queries under settings.limits; one per app (``app.state.sparql``)."""
+    """Runs public SPARQL queries under settings.limits; one per app (``app.state.ctx.sparql``)."""
 
     def __init__(self, settings: Any, store: Any):
         from ingest.store import OxigraphStore, RemoteSparqlStore

@@ -11,6 +11,8 @@ from urllib.parse import urlencode
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
+from ingest.identifiers import ELI_MARK, eli_of
+
 from .redline import to_html as redline_html, to_html_side
 
 WEB = Path(__file__).resolve().parent / "web"
@@ -30,16 +32,16 @@ def eli_href(iri_or_path: str | None, **query: str | None) -> str:
     """The page URL of an ELI IRI or path: /eli/…, with the query given (empty values dropped)."""
     if not iri_or_path:
         return ""
-    path = iri_or_path.split("/eli/", 1)[1] if "/eli/" in iri_or_path else iri_or_path.removeprefix("eli/")
     qs = urlencode({k: v for k, v in query.items() if v})
-    return f"/eli/{path}" + (f"?{qs}" if qs else "")
+    path = eli_of(iri_or_path) if ELI_MARK in iri_or_path else "eli/" + iri_or_path.removeprefix("eli/")
+    return "/" + path + (f"?{qs}" if qs else "")
 
 
 def eli_path(iri: str | None) -> str:
     """eli/… of an IRI (what the API's left=, right=, act= parameters take)."""
     if not iri:
         return ""
-    return "eli/" + iri.split("/eli/", 1)[1] if "/eli/" in iri else iri
+    return eli_of(iri) if iri.startswith("eli/") or ELI_MARK in iri else iri
 
 
 def query_url(path: str, params: dict, **changes) -> str:

@@ -103,7 +103,7 @@ def _session(request: Request) -> Session | None:
     token = request.cookies.get(COOKIE, "")
     if not token:
         return None
-    session = _decode(_secret(request.app.state.settings.data_dir), token)
+    session = _decode(_secret(request.app.state.ctx.settings.data_dir), token)
     if session is None or session.expiry < time.time():
         return None
     return session
@@ -170,7 +170,7 @@ def revoke(data_dir: Path, session: Session) -> None:
 
 def sign_in(request: Request, response: Response, key: str) -> auth.KeyHolder:
     """Check the key and set the session cookie on `response`; AuthError(401) for an unknown key."""
-    settings = request.app.state.settings
+    settings = request.app.state.ctx.settings
     holder, digest = auth.identify(settings.api_keys, key)
     session = Session(holder.name, digest[:16], int(time.time()) + LIFETIME, secrets.token_urlsafe(16))
     response.set_cookie(COOKIE, _encode(_secret(settings.data_dir), session), max_age=LIFETIME, httponly=True,
@@ -182,7 +182,7 @@ def sign_out(request: Request, response: Response) -> None:
     """End the request's session on the server (a saved cookie stops working) and delete the cookie."""
     session = _session(request)
     if session is not None:
-        revoke(request.app.state.settings.data_dir, session)
+        revoke(request.app.state.ctx.settings.data_dir, session)
     response.delete_cookie(COOKIE, path="/")
 
 
@@ -191,7 +191,7 @@ def current(request: Request) -> auth.KeyHolder | None:
     session = _session(request)
     if session is None:
         return None
-    settings = request.app.state.settings
+    settings = request.app.state.ctx.settings
     if session.sid in _revoked(settings.data_dir):
         return None
     return auth.holder_of(settings.api_keys, session.name, session.prefix)
@@ -202,7 +202,7 @@ def current(request: Request) -> auth.KeyHolder | None:
 def csrf_token(request: Request) -> str:
     """The token every writing form carries: bound to the session cookie."""
     token = request.cookies.get(COOKIE, "")
-    return _sign(_secret(request.app.state.settings.data_dir), "csrf:" + token)[:32] if token else ""
+    return _sign(_secret(request.app.state.ctx.settings.data_dir), "csrf:" + token)[:32] if token else ""
 
 
 def _same_host(request: Request, url: str) -> bool:

@@ -21,11 +21,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from api.suggest import (DEFAULT_WEIGHTS, PairModel, Suggester, evaluate, fit_weights, fit_weights_multi,  # noqa: E402
-                         gold_pairs, query_features)
 from ingest.config import load_settings  # noqa: E402
 from ingest.mappings.curated import MAPPINGS_DIR  # noqa: E402
+from ingest.mappings.evaluate import (evaluate, fit_weights, fit_weights_multi, gold_pairs,  # noqa: E402
+                                      query_features)
 from ingest.mappings.sssom_tsv import parse  # noqa: E402
+from ingest.mappings.suggest import DEFAULT_WEIGHTS, PairModel, Suggester  # noqa: E402
 from ingest.store import open_store  # noqa: E402
 
 

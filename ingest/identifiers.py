@@ -241,3 +241,48 @@ def assign_eids(doc: ParsedDocument) -> None:
 
 def _is_stub(node: Provision) -> bool:
     return not node.text and not node.children and not node.title
+
+
+# ------------------------------------------------------------------ reading IRIs back
+# Every lexmap IRI is {base}/eli/{j}/{type}/{year}/{number}[/{date}/{lang}][/{eId}] (or a
+# mapping, agent or set IRI, which are not ELI). These read them; nothing else slices IRIs.
+
+ELI_MARK = "/eli/"
+
+
+def eli_of(iri: str) -> str:
+    """'eli/…' of an IRI under any base (an 'eli/…' path is returned as it is)."""
+    if iri.startswith("eli/"):
+        return iri
+    if ELI_MARK not in iri:
+        raise ValueError(f"{iri[:200]!r} is not an ELI IRI")
+    return "eli/" + iri.split(ELI_MARK, 1)[1]
+
+
+def base_of(iri: str) -> str:
+    """The base an ELI IRI stands under ('https://lexmap.org')."""
+    if ELI_MARK not in iri:
+        raise ValueError(f"{iri[:200]!r} is not an ELI IRI")
+    return iri.split(ELI_MARK, 1)[0]
+
+
+def parse_iri(iri: str) -> EliPath:
+    """The parsed ELI path of an IRI; ValueError when it is not one."""
+    return parse_eli_path(eli_of(iri))
+
+
+def work_of(iri: str) -> str:
+    """The work IRI of a work, expression or provision IRI."""
+    return parse_iri(iri).work.iri(base_of(iri))
+
+
+def top_unit_of(iri: str) -> str:
+    """The IRI of the act-wide unit that holds a provision: the article of a part or point
+    (art_81 of art_81__para_2), the provision itself when it stands alone."""
+    head, sep, _ = iri.partition("__")
+    return head if sep else iri
+
+
+def file_stem(iri: str) -> str:
+    """A file-name stem of an ELI IRI: 'ru_kodeks_1994_51-fz'."""
+    return eli_of(iri).removeprefix("eli/").replace("/", "_")

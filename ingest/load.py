@@ -22,6 +22,7 @@ from .adapters.safe_io import SourceError
 from .config import Settings
 from .identifiers import assign_eids, expression_iri
 from .model import ParsedDocument, Problem
+from .query import catalog as q
 from .sources import ActEntry, ExpressionEntry, Manifest, read_source, sha256_hex
 from .store import GraphStore, StoreError
 from .to_rdf import act_to_graph
@@ -84,6 +85,16 @@ def check_structure(doc: ParsedDocument) -> None:
                  "check the official text; lexmap records only what the source holds")
 
 
+def parse_source(expr: ExpressionEntry, data: bytes) -> ParsedDocument:
+    """Parse and identify one redaction: the adapter's tree with eIds, plus structure warnings.
+
+    Raises SourceError when the source cannot be read as its format."""
+    doc = get_adapter(expr.format)(data, expr.path)
+    assign_eids(doc)
+    check_structure(doc)
+    return doc
+
+
 def prepare(act: ActEntry, expr: ExpressionEntry, manifest: Manifest, settings: Settings,
             loaded_fingerprint: str | None = None) -> Prepared:
     """Everything short of writing: runs in a worker process."""
@@ -96,9 +107,7 @@ def prepare(act: ActEntry, expr: ExpressionEntry, manifest: Manifest, settings: 
         if loaded_fingerprint == fp:
             report.status = "unchanged"
             return Prepared(report)
-        doc = get_adapter(expr.format)(data, expr.path)
-        assign_eids(doc)
-        check_structure(doc)
+        doc = parse_source(expr, data)
     except SourceError as exc:
         report.status = "failed"
         report.problems.append(Problem("error", exc.message, exc.where, exc.hint))
@@ -132,7 +141,7 @@ def prepare(act: ActEntry, expr: ExpressionEntry, manifest: Manifest, settings: 
 
 def loaded_fingerprints(store: GraphStore) -> dict[str, str]:
     """Fingerprint of every act redaction graph in the store."""
-    rows = store.select("SELECT ?e ?fp WHERE { ?e lexmap:buildFingerprint ?fp }")
+    rows = q.select(store, "build_fingerprints")
     return {r["e"]: r["fp"] for r in rows}
 
 

@@ -158,3 +158,13 @@ def read_source(manifest: Manifest, expr: ExpressionEntry, settings: Settings) -
         raise SourceError(f"checksum mismatch: manifest says {expr.sha256[:16]}…, file has {actual[:16]}…", origin,
                           "the file is not the redaction the manifest describes; restore it or update the manifest")
     return data
+
+
+def act_aliases(settings: Settings) -> dict[str, str]:
+    """Manifest keys (ru-gk-1) -> ELI work paths, so filters and commands accept either.
+
+    Empty when the manifest cannot be read: references are then ELI paths only."""
+    try:
+        return {a.key: a.work.path for a in load_manifest(settings).acts}
+    except (OSError, ValueError):
+        return {}

@@ -96,6 +96,11 @@ class OxigraphStore:
         # Bumped after every write through this object: the SPARQL endpoint's
         # worker snapshots compare it to know when they are stale.
         self._generation, self._generation_lock = 0, threading.Lock()
+        # Oxigraph's on-disk store evaluates an update on a snapshot and commits it without
+        # conflict detection: two conditional updates in parallel threads could both pass their
+        # WHERE. This process's writes take turns, so each sees the other's commit (no other
+        # process can open the same on-disk store for writing).
+        self._write_lock = threading.Lock()
         try:
             if path is None:
                 self.store = ox.Store()
@@ -113,7 +118,8 @@ class OxigraphStore:
         # new one, never a half-loaded act.
         update = f"DROP SILENT GRAPH {iriref(graph)} ;\nINSERT DATA {{ GRAPH {iriref(graph)} {{\n{ntriples}\n}} }}"
         try:
-            self.store.update(update)
+            with self._write_lock:
+                self.store.update(update)
         except (SyntaxError, OSError) as exc:
             raise StoreError(f"loading graph {graph} failed: {exc}") from None
         finally:
@@ -121,7 +127,8 @@ class OxigraphStore:
 
     def drop_graph(self, graph: str) -> None:
         try:
-            self.store.update(f"DROP SILENT GRAPH {iriref(graph)}")
+            with self._write_lock:
+                self.store.update(f"DROP SILENT GRAPH {iriref(graph)}")
         finally:
             self._wrote()
 
@@ -157,7 +164,8 @@ class OxigraphStore:
         if self.read_only:
             raise StoreError("the store is open read-only; writes go through the running 'lexmap serve'")
         try:
-            self.store.update(_prefixed(sparql))
+            with self._write_lock:
+                self.store.update(_prefixed(sparql))
         except (SyntaxError, OSError) as exc:
             raise StoreError(f"update failed: {exc}") from None
         finally:
@@ -214,13 +222,15 @@ class RemoteSparqlStore:
         self.query_url = query_url
         self.update_url = update_url
         self.client = httpx.Client(timeout=timeout)
+        self._write_lock = threading.Lock()
 
     def _update(self, update: str) -> None:
         if not self.update_url:
             raise StoreError("this store is read-only: LEXMAP_SPARQL_UPDATE is not set")
         try:
-            resp = self.client.post(self.update_url, content=update.encode("utf-8"),
-                                    headers={"Content-Type": "application/sparql-update"})
+            with self._write_lock:    # this process's writes take turns (the server may not serialize them)
+                resp = self.client.post(self.update_url, content=update.encode("utf-8"),
+                                        headers={"Content-Type": "application/sparql-update"})
         except httpx.HTTPError as exc:
             raise StoreError(f"SPARQL server at {self.update_url} unreachable: {exc}") from None
         if resp.status_code >= 300:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from typing import Iterable, Mapping
-from .query import iriref, literal
+from .query import catalog as q, literal
 
 STATUS_NAMES = {"InForce": "in_force", "Repealed": "repealed", "Excluded": "excluded"}
 _STUB = {"repealed": "(утратил силу)", "excluded": "(исключен)"}
@@ -59,16 +59,8 @@ def provision_text(store, work: str, expression: str, eid: str) -> str:
     """Printed text of one provision with its sub-provisions in one redaction of its act."""
     # Walking down from the provision inside its redaction's graph reads only its subtree
     # (~2 ms), where matching eIds across the act read every provision (~60 ms).
-    rows = store.select(f"""
-        SELECT ?eid ?sort ?label ?title ?text ?wrap ?st WHERE {{ GRAPH {iriref(expression)} {{
-            ?p eli:is_part_of* {iriref(work + '/' + eid)} . ?p lexmap:sortKey ?sort ; lexmap:eId ?eid .
-            FILTER(?eid = {sparql_literal(eid)} || STRSTARTS(?eid, {sparql_literal(eid + "__")}))
-            ?pe eli:realizes ?p .
-            OPTIONAL {{ ?pe lexmap:label ?label }} OPTIONAL {{ ?pe eli:title ?title }}
-            OPTIONAL {{ ?pe lexmap:text ?text }} OPTIONAL {{ ?pe lexmap:wrapUp ?wrap }}
-            OPTIONAL {{ ?pe lexmap:status ?st }}
-        }} }} ORDER BY ?sort""")
-    return render(rows)
+    return render(q.select(store, "provision_subtree", expression=expression, provision=f"{work}/{eid}", eid=eid,
+                           eid_prefix=eid + "__"))
 
 
 def provision_texts(store, work: str, expression: str, eids: set[str]) -> dict[str, str]:
@@ -77,13 +69,7 @@ def provision_texts(store, work: str, expression: str, eids: set[str]) -> dict[s
     Cheaper than `provision_text` per provision when many ends of mappings
     (hundreds) need hashing: the act's rows are read once, subtrees cut in Python.
     """
-    rows = store.select(f"""
-        SELECT ?eid ?sort ?label ?title ?text ?wrap ?st WHERE {{ GRAPH {iriref(expression)} {{
-            ?p lexmap:act {iriref(work)} ; lexmap:eId ?eid ; lexmap:sortKey ?sort . ?pe eli:realizes ?p .
-            OPTIONAL {{ ?pe lexmap:label ?label }} OPTIONAL {{ ?pe eli:title ?title }}
-            OPTIONAL {{ ?pe lexmap:text ?text }} OPTIONAL {{ ?pe lexmap:wrapUp ?wrap }}
-            OPTIONAL {{ ?pe lexmap:status ?st }}
-        }} }}""")
+    rows = q.select(store, "redaction_printed", expression=expression, work=work)
     rows.sort(key=lambda r: int(r["sort"]))
     subtree: dict[str, list] = {}
     for r in rows:   # each row belongs to itself and to every unit above it (art_5__para_1 is in art_5)
@@ -99,17 +85,8 @@ def provision_redactions(store, work: str, eid: str) -> list[dict]:
     """Every redaction of the act, oldest first, saying whether the provision exists
     there and whether its printed text (with sub-provisions) changed since the
     previous redaction that had it."""
-    dates = store.select(f"""SELECT ?e ?d WHERE {{ {iriref(work)} eli:is_realized_by ?e . ?e eli:version_date ?d }}
-                            ORDER BY ?d""")
-    rows = store.select(f"""
-        SELECT ?pe ?eid ?sort ?label ?title ?text ?wrap ?st WHERE {{
-            GRAPH ?g {{ ?p eli:is_part_of* {iriref(work + '/' + eid)} . ?p lexmap:eId ?eid ; lexmap:sortKey ?sort .
-                       FILTER(?eid = {sparql_literal(eid)} || STRSTARTS(?eid, {sparql_literal(eid + "__")}))
-                       ?pe eli:realizes ?p }}
-            OPTIONAL {{ ?pe lexmap:label ?label }} OPTIONAL {{ ?pe eli:title ?title }}
-            OPTIONAL {{ ?pe lexmap:text ?text }} OPTIONAL {{ ?pe lexmap:wrapUp ?wrap }}
-            OPTIONAL {{ ?pe lexmap:status ?st }}
-        }}""")
+    dates = q.select(store, "act_redactions_oldest_first", work=work)
+    rows = q.select(store, "provision_in_all_redactions", provision=f"{work}/{eid}", eid=eid, eid_prefix=eid + "__")
     out: list[dict] = []
     previous: str | None = None
     for d in dates:

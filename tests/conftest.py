@@ -1,4 +1,6 @@
-"""Shared fixtures: settings pointing at temporary stores, the real corpus, a loaded store."""
+"""Shared fixtures: settings pointing at temporary stores, the real corpus, a loaded store that
+tests only read (`loaded`, `indexes`, `client`, `make_client`), and copies of it for tests that
+write (`own_store`, `api`)."""
 from __future__ import annotations
 
 import os
@@ -39,8 +41,13 @@ def manifest(corpus_root):
 
 @pytest.fixture(scope="session")
 def loaded(tmp_path_factory, manifest):
-    """(settings, store) with API_ACTS ingested into a fresh embedded store."""
+    """(settings, store) with API_ACTS and the curated mapping sets loaded into a fresh embedded store.
+
+    Shared by the whole session and only read: a test that writes (mappings, reviews, keys,
+    sessions) takes `own_store` (or a store it builds itself), so no answer depends on test order.
+    """
     from ingest.load import ingest
+    from ingest.mappings.curated import load_curated
     from ingest.store import open_store
     tmp = tmp_path_factory.mktemp("store")
     settings = make_settings(tmp)
@@ -49,8 +56,23 @@ def loaded(tmp_path_factory, manifest):
     expected = sum(len(manifest.find(k).expressions) for k in API_ACTS)
     assert [r.status for r in reports] == ["loaded"] * expected, [(r.key, r.date, r.errors[:3]) for r in reports
                                                                   if r.status != "loaded"]
+    curated = load_curated(store, settings)
+    assert all(r.status in ("loaded", "unchanged") for r in curated), [(r.name, r.violations[:3]) for r in curated]
     yield settings, store
     store.close()
+
+
+@pytest.fixture
+def own_store(loaded, tmp_path):
+    """(settings, store) of a test's own: a copy of the loaded store (a RocksDB checkpoint, hard
+    links) in a data directory of its own (keys, session secret, revoked sessions), for tests that write."""
+    from ingest.store import open_store
+    settings, store = loaded
+    own = replace(settings, data_dir=tmp_path / "own")
+    store.snapshot(own.store_dir)
+    copy = open_store(own)
+    yield own, copy
+    copy.close()
 
 
 @pytest.fixture(scope="session")
@@ -68,17 +90,45 @@ def indexes(loaded):
         backend.close()
 
 
-@pytest.fixture(scope="module")
-def curated_client(loaded, indexes):
-    """The app over the loaded store, with the curated mapping sets in it (tantivy search)."""
+@pytest.fixture(scope="session")
+def make_client(loaded, indexes):
+    """make_client(settings=None, store=None, keys=None, **limits) -> TestClient (enter it to run the
+    lifespan): the app (tantivy search) over the loaded store or `store`, with `settings`, the API
+    keys file `keys` and changed `limits` (Limits fields) instead of the loaded store's."""
     from fastapi.testclient import TestClient
 
     from api.app import create_app
-    from ingest.mappings.curated import load_curated
-    settings, store = loaded
-    load_curated(store, settings)
-    with TestClient(create_app(settings, store, indexes["tantivy"])) as c:
+
+    def make(settings: Settings | None = None, store=None, keys: Path | None = None, **limits) -> TestClient:
+        settings = loaded[0] if settings is None else settings
+        if keys is not None:
+            settings = replace(settings, extra={**settings.extra, "api_keys": str(keys)})
+        if limits:
+            settings = replace(settings, limits=replace(settings.limits, **limits))
+        return TestClient(create_app(settings, loaded[1] if store is None else store, indexes["tantivy"]))
+    return make
+
+
+@pytest.fixture(scope="module")
+def client(make_client):
+    """The app over the loaded store (API_ACTS, the curated mapping sets, tantivy search), for tests
+    that only read; one per module, so each module starts with fresh rate-limit buckets."""
+    with make_client() as c:
         yield c
+
+
+@pytest.fixture
+def api(own_store, make_client):
+    """(TestClient, {role: key}) for tests that write through the API: the app over `own_store`
+    with a keys file for ivanova (editor), petrov (reviewer) and sidorova (both)."""
+    from api import auth
+    settings, store = own_store
+    path = settings.data_dir / "test-keys.toml"
+    keys = {"editor": auth.add_key(path, "ivanova", ["editor"], "Иванова И. И."),
+            "reviewer": auth.add_key(path, "petrov", ["reviewer"], "Петров П. П."),
+            "both": auth.add_key(path, "sidorova", ["editor", "reviewer"])}
+    with make_client(settings, store, keys=path) as c:
+        yield c, keys
 
 
 def free_port() -> int:

@@ -1,10 +1,13 @@
 """End-to-end tests of the web page in a real browser: Debian's headless Chromium driven by
 Playwright, against the app served by uvicorn on 127.0.0.1 over a store of its own (the
-civil codes of both jurisdictions and the curated civil set; the writes here stay here).
+civil codes of both jurisdictions and the curated civil set; the writes here stay here, and
+the test that writes has a copy of that store, served on another port, to itself).
 
-They also take the screenshots of the README (docs/screenshots/, or LEXMAP_SCREENSHOTS).
-`make test` installs Chromium (apt) and Playwright (pip); without Chromium these tests are
-skipped, unless LEXMAP_REQUIRE_BROWSER=1 (as .ci/run sets), when they fail.
+They also take the screenshots of the README: into a temporary directory, or into
+LEXMAP_SCREENSHOTS when it is set (`make screenshots` sets docs/screenshots), so a test run
+leaves the tracked images alone. `make test` installs Chromium (apt) and Playwright (pip);
+without Chromium these tests are skipped, unless LEXMAP_REQUIRE_BROWSER=1 (as .ci/run sets),
+when they fail.
 """
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ import os
 import shutil
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -26,7 +30,6 @@ CHROMIUM = os.environ.get("LEXMAP_CHROMIUM", "/usr/bin/chromium")
 # The flags a closed network needs (no background fetches, no QUIC), a root user (no sandbox), no GPU.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SHOTS = Path(os.environ.get("LEXMAP_SCREENSHOTS", Path(__file__).resolve().parent.parent / "docs" / "screenshots"))
 RU_GK = "eli/ru/kodeks/1994/51-fz"
 BY_GK = "eli/by/kodeks/1998/218-z"
 
@@ -43,14 +46,38 @@ def _need_browser():
         pytest.fail("playwright is missing: `make install` installs the test extras")
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory, manifest):
-    """(base URL, keys, settings): the app on 127.0.0.1 over a store with RU GK part 1, BY GK and the civil set."""
-    _need_browser()
+@contextmanager
+def _served(settings, store, backend):
+    """The app served by uvicorn on a free port of 127.0.0.1: its base URL."""
     import uvicorn
 
-    from api import auth
     from api.app import create_app
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, store, backend), host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        else:
+            pytest.fail("the server did not start")
+        yield base
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def civil(tmp_path_factory, manifest):
+    """(settings, store, backend, keys): a store with RU GK part 1, BY GK and the civil set, its index, keys."""
+    _need_browser()
+    from api import auth
     from ingest.index.indexer import open_backend, sync
     from ingest.load import ingest
     from ingest.mappings.curated import load_curated
@@ -68,25 +95,43 @@ def site(tmp_path_factory, manifest):
     sync(store, backend)
     keys = {"editor": auth.add_key(settings.api_keys, "ivanova", ["editor"], "Иванова И. И."),
             "reviewer": auth.add_key(settings.api_keys, "petrov", ["reviewer"], "Петров П. П.")}
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, store, backend), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    else:
-        pytest.fail("the server did not start")
-    yield base, keys, settings
-    server.should_exit = True
-    thread.join(10)
+    yield settings, store, backend, keys
     backend.close()
     store.close()
+
+
+@pytest.fixture(scope="module")
+def site(civil):
+    """(base URL, keys, settings): the app on 127.0.0.1 over the civil store, for the tests that only read."""
+    settings, store, backend, keys = civil
+    with _served(settings, store, backend) as base:
+        yield base, keys, settings
+
+
+@pytest.fixture
+def own_site(civil, tmp_path):
+    """(base URL, keys, settings) for a test that writes: the app on another port over a copy of the
+    civil store (a RocksDB checkpoint) in a data directory of its own; the search index is shared."""
+    from ingest.store import open_store
+    settings, store, backend, keys = civil
+    own = replace(settings, data_dir=tmp_path / "own")
+    store.snapshot(own.store_dir)
+    copy = open_store(own)
+    try:
+        with _served(own, copy, backend) as base:
+            yield base, keys, own
+    finally:
+        copy.close()
+
+
+@pytest.fixture(scope="session")
+def shots(tmp_path_factory) -> Path:
+    """Where the screenshots go: LEXMAP_SCREENSHOTS if set (`make screenshots`: docs/screenshots),
+    else a temporary directory, so a test run leaves the tracked images alone."""
+    where = os.environ.get("LEXMAP_SCREENSHOTS")
+    path = Path(where).resolve() if where else tmp_path_factory.mktemp("screenshots")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -107,12 +152,15 @@ def page(browser):
     context.close()
 
 
-def _shot(pg, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    pg.screenshot(path=str(SHOTS / f"{name}.png"))
+@pytest.fixture
+def shot(shots):
+    """shot(page, name): a screenshot `name`.png in `shots`."""
+    def take(pg, name: str) -> None:
+        pg.screenshot(path=str(shots / f"{name}.png"))
+    return take
 
 
-def test_search_and_open_a_result(site, page):
+def test_search_and_open_a_result(site, page, shot):
     from playwright.sync_api import expect
     base, _, _ = site
     page.goto(base + "/")
@@ -127,7 +175,7 @@ def test_search_and_open_a_result(site, page):
     assert all("давност" in t.lower() for t in titles[:3]), titles[:5]
     expect(page.locator("ol.results mark").first).to_be_visible()      # highlighted snippets
     assert "Беларусь" not in page.locator("ol.results").inner_text()   # the filter holds
-    _shot(page, "search")
+    shot(page, "search")
     first = titles[0]
     results.first.click()
     expect(page.locator("h1")).to_have_text(first)
@@ -140,7 +188,7 @@ def test_search_and_open_a_result(site, page):
     assert page.url.endswith(f"/{RU_GK}/art_196")
 
 
-def test_provision_counterpart_and_back(site, page):
+def test_provision_counterpart_and_back(site, page, shot):
     from playwright.sync_api import expect
     base, _, _ = site
     page.goto(f"{base}/{RU_GK}/art_196")
@@ -152,7 +200,7 @@ def test_provision_counterpart_and_back(site, page):
     expect(row.first).to_contain_text("принято")
     expect(page.locator("#suggestions")).to_be_visible()        # unreviewed suggestions
     assert page.locator("form.review").count() == 0             # readers get no review forms
-    _shot(page, "provision")
+    shot(page, "provision")
     page.locator("a.counterpart").first.click()
     expect(page.locator("h1")).to_contain_text("Статья 197")
     assert page.url.endswith(f"/{BY_GK}/art_197")
@@ -166,7 +214,7 @@ def test_provision_counterpart_and_back(site, page):
     expect(page.locator("main > p").first).to_contain_text("2016-07-03")
 
 
-def test_side_by_side_views(site, page):
+def test_side_by_side_views(site, page, shot):
     from playwright.sync_api import expect
     base, _, _ = site
     page.goto(f"{base}/{RU_GK}/art_196")
@@ -177,7 +225,7 @@ def test_side_by_side_views(site, page):
     expect(left.locator("del").first).to_be_visible()            # what only RU has, struck out on the left
     assert right.locator("del").count() == 0 and left.locator("ins").count() == 0
     assert "десять лет" not in right.inner_text()
-    _shot(page, "diff")
+    shot(page, "diff")
     # two acts: the gap register, chosen from the home page's form
     page.goto(base + "/")
     page.select_option("#left_act", RU_GK)
@@ -192,19 +240,19 @@ def test_side_by_side_views(site, page):
     statuses = page.locator("table.compare tbody tr").evaluate_all("rows => rows.map(r => r.className)")
     assert statuses and set(statuses) == {"missing"}
     page.goto(page.url.replace("show=missing", "show=diverging").split("#")[0])
-    _shot(page, "compare")
+    shot(page, "compare")
     # two redactions of one act, from the act page's links
     page.goto(f"{base}/{RU_GK}")
     page.locator("a", has_text="2016-07-03 → 2023-08-04").click()
     expect(page.locator("h1")).to_have_text("Изменения между редакциями")
     expect(page.locator("details").first).to_be_visible()
     assert page.locator("details ins, details del").count() > 0
-    _shot(page, "changes")
+    shot(page, "changes")
 
 
-def test_review_a_mapping_with_a_key(site, page):
+def test_review_a_mapping_with_a_key(own_site, page, shot):
     from playwright.sync_api import expect
-    base, keys, _ = site
+    base, keys, _ = own_site
     url = f"{base}/{RU_GK}/art_196"
 
     def sign_in(key: str) -> None:
@@ -242,7 +290,7 @@ def test_review_a_mapping_with_a_key(site, page):
     row = page.locator(f"#m-{record}")
     row.locator("input[name=comment]").fill("сверено по текстам")
     row.scroll_into_view_if_needed()
-    _shot(page, "review")
+    shot(page, "review")
     row.locator("button[value=accept]").click()
     page.reload()
     row = page.locator(f"#m-{record}")
@@ -262,7 +310,7 @@ def test_review_a_mapping_with_a_key(site, page):
     assert httpx.get(f"{base}/mappings/{record}").json()["lifecycle"] == "accepted"
 
 
-def test_phone_layout(site, browser):
+def test_phone_layout(site, browser, shot):
     """On a phone the side-by-side columns stack and no page scrolls sideways."""
     base, _, _ = site
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
@@ -276,5 +324,5 @@ def test_phone_layout(site, browser):
     boxes = [pg.locator(".cols > section").nth(i).bounding_box() for i in (0, 1)]
     assert boxes[1]["y"] > boxes[0]["y"] + boxes[0]["height"] - 1    # stacked, not side by side
     pg.goto(base + f"/{RU_GK}/art_196")
-    _shot(pg, "phone-provision")
+    shot(pg, "phone-provision")
     context.close()

@@ -10,11 +10,6 @@ from api.redline import redline, to_terminal
 RU_GK, BY_GK = "eli/ru/kodeks/1994/51-fz", "eli/by/kodeks/1998/218-z"
 
 
-@pytest.fixture(scope="module")
-def client(curated_client):
-    return curated_client
-
-
 # ------------------------------------------------------------------ redline unit behaviour
 
 def test_redline_never_edits_inside_words_and_handles_numbering():

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
-from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, given, settings
-
-from api.app import create_app
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (content_type_conformance, response_schema_conformance,
                                                status_code_conformance)
@@ -18,11 +15,9 @@ EXAMPLES = 25
 
 
 @pytest.fixture(scope="module")
-def fuzz_schema(loaded, indexes):
-    store_settings, store = loaded
-    app = create_app(store_settings, store, indexes["tantivy"])
-    with TestClient(app):          # runs the lifespan: the SPARQL workers and caches exist
-        yield schemathesis.openapi.from_asgi("/openapi.json", app)
+def fuzz_schema(make_client):
+    with make_client() as c:       # runs the lifespan: the SPARQL workers and caches exist
+        yield schemathesis.openapi.from_asgi("/openapi.json", c.app)
 
 
 def test_no_input_causes_a_server_error_or_an_undocumented_answer(fuzz_schema):

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
 from api import auth
-from api.app import create_app
 from api.guard import CSP, TokenBuckets
 from ingest.config import PROJECT_ROOT
 from ingest.identifiers import parse_reference
@@ -23,24 +20,11 @@ INJECTIONS = ["a b", "x> . ?s ?p ?o . <y", "eli/ru/kodeks/1994/51-fz> } ASK { ?a
 
 
 @pytest.fixture(scope="module")
-def client(curated_client):
-    return curated_client
-
-
-@pytest.fixture(scope="module")
-def keys(loaded, tmp_path_factory):
-    """(settings with a keys file, {role: key})."""
-    settings, _ = loaded
+def keys(tmp_path_factory):
+    """(a keys file, {role: key})."""
     path = tmp_path_factory.mktemp("keys") / "api-keys.toml"
-    settings = replace(settings, extra={**settings.extra, "api_keys": str(path)})
-    return settings, {"editor": auth.add_key(path, "hard-editor", ["editor"]),
-                      "reviewer": auth.add_key(path, "hard-reviewer", ["reviewer"])}
-
-
-def _app(loaded, indexes, settings, **limits) -> TestClient:
-    _, store = loaded
-    settings = replace(settings, limits=replace(settings.limits, **limits))
-    return TestClient(create_app(settings, store, indexes["tantivy"]))
+    return path, {"editor": auth.add_key(path, "hard-editor", ["editor"]),
+                  "reviewer": auth.add_key(path, "hard-reviewer", ["reviewer"])}
 
 
 # ------------------------------------------------------------------ the query layer
@@ -166,9 +150,10 @@ def test_search_numbers_out_of_range_are_refused(client, params):
     assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
 
 
-def test_mapping_body_with_huge_numbers_is_refused(loaded, indexes, keys):
-    settings, k = keys
-    with _app(loaded, indexes, settings) as c:
+def test_mapping_body_with_huge_numbers_is_refused(own_store, make_client, keys):
+    # an editor's key: were a body let through, it would be written to a store of the test's own
+    path, k = keys
+    with make_client(*own_store, keys=path) as c:
         head = {"Authorization": f"Bearer {k['editor']}"}
         base = {"subject": "eli/ru/kodeks/1994/51-fz/art_200", "object": "eli/by/kodeks/1998/218-z/art_201",
                 "relation": "equal", "harmonization": "harmonized"}
@@ -186,9 +171,9 @@ def _json(body: dict) -> bytes:
 
 # ------------------------------------------------------------------ bodies, keys before parsing, rates
 
-def test_body_over_the_limit_is_refused_before_it_is_read(loaded, indexes, keys):
-    settings, k = keys
-    with _app(loaded, indexes, settings, max_body_bytes=64 * 1024) as c:
+def test_body_over_the_limit_is_refused_before_it_is_read(own_store, make_client, keys):
+    path, k = keys
+    with make_client(*own_store, keys=path, max_body_bytes=64 * 1024) as c:
         big = b'{"subject": "' + b"x" * (2 << 20) + b'"}'
         # no key: refused before the body is read or parsed, whatever its size
         for body in (big, b"{not json"):
@@ -224,9 +209,9 @@ def test_token_buckets_refill():
     assert b.take("a", 5.0) == 0            # one token back after window/rate seconds
 
 
-def test_expensive_routes_are_rate_limited_per_client(loaded, indexes, keys):
-    settings, _ = keys
-    with _app(loaded, indexes, settings, rate_limit=3, rate_window=3600.0) as c:
+def test_expensive_routes_are_rate_limited_per_client(make_client, keys):
+    path, _ = keys
+    with make_client(keys=path, rate_limit=3, rate_window=3600.0) as c:
         url = "/changes?act=ru-konst&from=2020-01-01&to=2020-01-02"    # cheap to answer, still counted
         codes = [c.get(url).status_code for _ in range(3)]
         assert 429 not in codes
@@ -294,3 +279,40 @@ def test_limits_come_from_the_environment(monkeypatch):
     monkeypatch.setenv("LEXMAP_SPARQL_TIMEOUT", "soon")
     with pytest.raises(ValueError, match="LEXMAP_SPARQL_TIMEOUT"):
         Limits.from_env()
+
+
+QUERY_FORM = re.compile(r"\b(SELECT\b[\s\S]*\bWHERE|ASK\s*\{|CONSTRUCT\s*\{|DESCRIBE\s|INSERT\s+(DATA|\{)|DELETE\s+(DATA|WHERE|\{)"
+                        r"|DROP\s+(SILENT\s+)?GRAPH)")
+# the store backends write N-Triples payloads (their own storage primitive) and the public
+# endpoint handles the queries strangers send; everything else asks through the catalogue
+QUERY_TEXT_ALLOWED = {"ingest/store.py", "api/sparql_endpoint.py"}
+
+
+def test_sparql_is_written_only_in_the_query_catalogue():
+    offenders = []
+    for path in sorted(PROJECT_ROOT.joinpath("api").rglob("*.py")) + sorted(PROJECT_ROOT.joinpath("ingest").rglob("*.py")):
+        rel = str(path.relative_to(PROJECT_ROOT))
+        if rel.startswith("ingest/query/") or rel in QUERY_TEXT_ALLOWED:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.JoinedStr):
+                text = "".join(v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str))
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                text = node.value
+            else:
+                continue
+            if QUERY_FORM.search(text) and ("?" in text or "<" in text or "{" in text):
+                offenders.append(f"{rel}:{node.lineno}: {text.strip()[:80]!r}")
+    assert not offenders, "SPARQL written outside ingest/query/sparql/*.rq:\n" + "\n".join(offenders)
+
+
+def test_every_named_query_is_used_and_every_use_names_a_query():
+    from ingest.query import catalog
+    sources = "\n".join(p.read_text(encoding="utf-8") for root in ("api", "ingest", "bench")
+                        for p in PROJECT_ROOT.joinpath(root).rglob("*.py"))
+    called = set(re.findall(r"""\b(?:select|ask|construct|update|_select|_update|named)\(\s*(?:[\w.]+,\s*)?["'](\w+)["']""",
+                            sources))
+    assert called, "no named query found in the code"
+    assert called <= set(catalog.names()), f"named queries that do not exist: {sorted(called - set(catalog.names()))}"
+    unused = {n for n in catalog.names() if f'"{n}"' not in sources and f"'{n}'" not in sources}
+    assert not unused, f"queries nobody asks: {sorted(unused)}"

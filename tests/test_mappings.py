@@ -5,20 +5,18 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import replace
 
 import pytest
-from fastapi.testclient import TestClient
 from rdflib import Graph
 
 from api import auth
-from api.app import create_app
 from api.cli import main as cli_main
-from api.suggest import DEFAULT_WEIGHTS, Suggester, evaluate, gold_pairs, query_features
 from ingest.mappings.curated import MAPPINGS_DIR, load_curated
+from ingest.mappings.evaluate import evaluate, gold_pairs, query_features
 from ingest.mappings.model import NO_TERM_FOUND, Mapping
 from ingest.mappings.repository import MappingError, MappingRepository
 from ingest.mappings.sssom_tsv import MappingFileError, parse
+from ingest.mappings.suggest import DEFAULT_WEIGHTS, Suggester
 from ontology import LEXMAP
 
 from .conftest import make_settings
@@ -26,32 +24,6 @@ from .conftest import make_settings
 B = "https://lexmap.org"
 RU_GK, BY_GK = f"{B}/eli/ru/kodeks/1994/51-fz", f"{B}/eli/by/kodeks/1998/218-z"
 SETS = sorted(MAPPINGS_DIR.glob("*.sssom.tsv"))
-
-
-@pytest.fixture(scope="module")
-def curated(loaded):
-    settings, store = loaded
-    reports = load_curated(store, settings)
-    assert all(r.status in ("loaded", "unchanged") for r in reports), [(r.name, r.violations[:3]) for r in reports]
-    return settings, store
-
-
-@pytest.fixture(scope="module")
-def keys(loaded):
-    settings, _ = loaded
-    path = settings.data_dir / "test-keys.toml"
-    k = {"editor": auth.add_key(path, "ivanova", ["editor"], "Иванова И. И."),
-         "reviewer": auth.add_key(path, "petrov", ["reviewer"], "Петров П. П."),
-         "both": auth.add_key(path, "sidorova", ["editor", "reviewer"])}
-    return path, k
-
-
-@pytest.fixture(scope="module")
-def api(curated, indexes, keys):
-    settings, store = curated
-    app = create_app(replace(settings, extra={**settings.extra, "api_keys": str(keys[0])}), store, indexes["tantivy"])
-    with TestClient(app) as c:
-        yield c, keys[1]
 
 
 # ------------------------------------------------------------------ curated sets
@@ -92,8 +64,8 @@ def test_curated_sets_cover_the_asked_scope():
     assert {"ru-gk-by-gk.sssom.tsv", "ru-uk-by-uk.sssom.tsv", "ru-tk-by-tk.sssom.tsv", "ru-sk-by-kobs.sssom.tsv"} <= names
 
 
-def test_curated_sets_load_and_reload_is_skipped(curated):
-    settings, store = curated
+def test_curated_sets_load_and_reload_is_skipped(own_store):
+    settings, store = own_store
     repo = MappingRepository(store, settings.base_iri)
     total = sum(len(parse(p.read_text(), p.name).mappings) for p in SETS)
     assert len(repo.list()) >= total
@@ -118,16 +90,16 @@ def _mapping(**kw) -> Mapping:
     ({"relation": "similar_to"}, "set relation"),
     ({"harmonization": "almost"}, "harmonization status"),
 ])
-def test_shapes_refuse_bad_mappings(curated, changes, message):
-    settings, store = curated
+def test_shapes_refuse_bad_mappings(loaded, changes, message):
+    settings, store = loaded
     repo = MappingRepository(store, settings.base_iri)
     m = _mapping(**changes)
     violations = repo.validate([m], repo.ends({m.subject, m.object}))
     assert any(message in v.message or message in v.message.lower() for v in violations), violations
 
 
-def test_shapes_accept_a_good_mapping_and_a_gap(curated):
-    settings, store = curated
+def test_shapes_accept_a_good_mapping_and_a_gap(loaded):
+    settings, store = loaded
     repo = MappingRepository(store, settings.base_iri)
     ok = [_mapping(), _mapping(object=NO_TERM_FOUND, relation=None, harmonization="divergent"),
           _mapping(object=f"{BY_GK}/art_198", lifecycle="accepted", reviewer=f"{B}/agent/r")]
@@ -168,8 +140,8 @@ def test_import_reports_unknown_prefix_and_missing_column():
 
 # ------------------------------------------------------------------ reads
 
-def test_provision_lists_its_counterparts(api):
-    c, _ = api
+def test_provision_lists_its_counterparts(client):
+    c = client
     r = c.get("/eli/ru/kodeks/1994/51-fz/art_196")
     assert r.status_code == 200
     maps = r.json()["mappings"]
@@ -178,8 +150,8 @@ def test_provision_lists_its_counterparts(api):
     assert target[0]["author"]["label"] == "lexmap curators" and target[0]["confidence"] > 0
 
 
-def test_list_filters(api):
-    c, _ = api
+def test_list_filters(client):
+    c = client
     r = c.get("/mappings", params={"source": "ru-sk", "target": "by-kobs", "relation": "not_related"})
     assert r.status_code == 200
     body = r.json()
@@ -272,8 +244,8 @@ def test_writes_persist_across_a_restart_and_staleness(tmp_path, manifest):
 
 # ------------------------------------------------------------------ suggestions
 
-def test_suggest_finds_the_counterpart_with_evidence(api):
-    c, _ = api
+def test_suggest_finds_the_counterpart_with_evidence(client):
+    c = client
     r = c.get("/mappings/suggest", params={"source": "eli/ru/kodeks/1994/51-fz/art_196",
                                            "target_act": "eli/by/kodeks/1998/218-z", "limit": 5})
     assert r.status_code == 200
@@ -286,9 +258,9 @@ def test_suggest_finds_the_counterpart_with_evidence(api):
                                               "target_act": "eli/ru/kodeks/2001/197-fz"}).status_code == 400
 
 
-def test_suggestions_find_counterparts_of_curated_pairs(curated):
+def test_suggestions_find_counterparts_of_curated_pairs(loaded):
     """Leave-one-out anchors on the criminal and family sets (the hand-written ones)."""
-    settings, store = curated
+    settings, store = loaded
     sug = Suggester(store)
     for name in ("ru-uk-by-uk", "ru-sk-by-kobs"):
         mset = parse((MAPPINGS_DIR / f"{name}.sssom.tsv").read_text(), name)
@@ -300,8 +272,8 @@ def test_suggestions_find_counterparts_of_curated_pairs(curated):
 
 # ------------------------------------------------------------------ export
 
-def test_export_formats_round_trip(api):
-    c, _ = api
+def test_export_formats_round_trip(client):
+    c = client
     params = {"source_act": "ru-sk", "target_act": "by-kobs"}
     tsv = c.get("/mappings/export", params={**params, "format": "sssom"})
     assert tsv.status_code == 200 and tsv.headers["content-type"].startswith("text/tab-separated-values")

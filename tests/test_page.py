@@ -4,7 +4,6 @@ without a browser; tests/test_browser.py drives the same pages in Chromium)."""
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,11 +12,6 @@ from api import auth
 
 RU_KONST = "eli/ru/konst/1993/1993-12-12"
 BY_KONST = "eli/by/konst/1994/1994-03-15"
-
-
-@pytest.fixture(scope="module")
-def client(curated_client):
-    return curated_client
 
 
 def test_search_page_has_results_snippets_and_pages(client):
@@ -69,17 +63,16 @@ def test_side_by_side_pages_by_accept_header(client):
     assert rows and set(rows) == {"missing"}
 
 
-@pytest.fixture(scope="module")
-def keyed(curated_client, loaded, indexes):
-    """The app with a keys file: (app, keys). Each test signs in with its own TestClient."""
-    from api.app import create_app
-    settings, store = loaded
+@pytest.fixture
+def keyed(own_store, make_client):
+    """The app with a keys file over a store of the test's own (these tests write): (app, keys, keys file).
+    Each test signs in with its own TestClient."""
+    settings, store = own_store
     path = settings.data_dir / "page-keys.toml"
     keys = {"editor": auth.add_key(path, "ed-page", ["editor"], "Редактор"),
             "reviewer": auth.add_key(path, "rev-page", ["reviewer"], "Рецензент"),
             "both": auth.add_key(path, "both-page", ["editor", "reviewer"], "Оба")}
-    app = create_app(replace(settings, extra={**settings.extra, "api_keys": str(path)}), store, indexes["tantivy"])
-    return app, keys, path
+    return make_client(settings, store, keys=path).app, keys, path
 
 
 def _signed_in(app, key: str) -> tuple[TestClient, str]:

@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 
-from api.app import create_app
 from ingest.adapters import get_adapter
 from ingest.adapters.safe_io import SourceError
 from ingest.identifiers import assign_eids
@@ -80,13 +78,6 @@ def test_codexesby_section_viii_defects_are_recorded(corpus_root):
 
 
 # ------------------------------------------------------------------ point in time
-
-@pytest.fixture(scope="module")
-def client(loaded, indexes):
-    settings, store = loaded
-    with TestClient(create_app(settings, store, indexes["tantivy"])) as c:
-        yield c
-
 
 def test_article_text_as_of_dates_either_side_of_the_change(client):
     # Art. 186 (term of a power of attorney) lost its amendment note only; art. 8.1 p.6 was
@@ -269,7 +260,7 @@ def test_akn_export_is_valid_and_round_trips(loaded, key, date, manifest):
     from rdflib.namespace import DCTERMS
 
     from api import resources
-    from api.akn_export import export_act
+    from ingest.akoma_ntoso.writer import export_act
     from ingest.to_rdf import act_to_graph
     from ontology import LEXMAP
     settings, store = loaded

@@ -14,7 +14,6 @@ from ingest.mappings.model import NO_TERM_FOUND, Mapping
 from ingest.mappings.repository import MappingRepository, ReviewConflict
 
 from .conftest import make_settings
-from .test_mappings import api, curated, keys  # noqa: F401  (the fixtures, reused)
 
 B = "https://lexmap.org"
 BY_GK = f"{B}/eli/by/kodeks/1998/218-z"
@@ -45,9 +44,9 @@ def _state(repo: MappingRepository) -> set[tuple[str, str, str | None]]:
 
 # ------------------------------------------------------------------ API
 
-def test_racing_accept_and_reject_one_wins(api, curated):
+def test_racing_accept_and_reject_one_wins(api, own_store):
     c, k = api
-    settings, store = curated
+    settings, store = own_store
     for i in range(ROUNDS):
         rid = _proposed(store, settings, 400 + i)
         barrier, answers = threading.Barrier(2), {}
@@ -73,9 +72,9 @@ def test_racing_accept_and_reject_one_wins(api, curated):
         assert _lifecycle_changes(now["history"]) == [f"lifecycle: proposed -> {won['lifecycle']}"]
 
 
-def test_accepted_and_curated_mappings_are_not_reviewed_again(api, curated):
+def test_accepted_and_curated_mappings_are_not_reviewed_again(api, own_store):
     c, k = api
-    settings, store = curated
+    settings, store = own_store
     rid = _proposed(store, settings, 420)
     assert c.post(f"/mappings/{rid}/review", json={"decision": "accept"}, headers=_bearer(k["reviewer"])).status_code == 200
     again = c.post(f"/mappings/{rid}/review", json={"decision": "reject"}, headers=_bearer(k["both"]))
@@ -92,9 +91,9 @@ def test_accepted_and_curated_mappings_are_not_reviewed_again(api, curated):
     assert c.get(f"/mappings/{cur.record_id}").json() == before
 
 
-def test_if_match_guards_against_a_stale_read(api, curated):
+def test_if_match_guards_against_a_stale_read(api, own_store):
     c, k = api
-    settings, store = curated
+    settings, store = own_store
     rid = _proposed(store, settings, 421)
     got = c.get(f"/mappings/{rid}")
     etag = got.headers["etag"]
@@ -121,9 +120,9 @@ def test_if_match_guards_against_a_stale_read(api, curated):
     assert _lifecycle_changes(c.get(f"/mappings/{rid}").json()["history"]) == ["lifecycle: proposed -> accepted"]
 
 
-def test_racing_reviews_with_if_match(api, curated):
+def test_racing_reviews_with_if_match(api, own_store):
     c, k = api
-    settings, store = curated
+    settings, store = own_store
     rid = _proposed(store, settings, 422)
     etag = c.get(f"/mappings/{rid}").headers["etag"]
     barrier, answers = threading.Barrier(2), {}
@@ -143,9 +142,9 @@ def test_racing_reviews_with_if_match(api, curated):
     assert len(_lifecycle_changes(c.get(f"/mappings/{rid}").json()["history"])) == 1
 
 
-def test_page_form_shows_a_conflict_as_a_message(api, curated):
+def test_page_form_shows_a_conflict_as_a_message(api, own_store):
     c, k = api
-    settings, store = curated
+    settings, store = own_store
     rid = _proposed(store, settings, 423)
     assert c.post(f"/mappings/{rid}/review", json={"decision": "reject"}, headers=_bearer(k["both"])).status_code == 200
     page = TestClient(c.app)

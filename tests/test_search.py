@@ -5,10 +5,8 @@ import json
 import re
 
 import pytest
-from fastapi.testclient import TestClient
 
 from api import search as S
-from api.app import create_app
 from api.cli import main as cli_main
 from ingest.index.analysis import tokenize
 from ingest.index.indexer import act_stamps, sync
@@ -149,13 +147,6 @@ def test_citation_query_returns_the_cited_provision_first(env, cite, expected):
 def test_citation_to_a_list_item_cut_off_in_the_source_says_so(env):
     data = run(env, "п. 1 ст. 42 ТК РБ")
     assert any("not a separate provision" in n for n in data["citations"][0]["notes"])
-
-
-@pytest.fixture(scope="module")
-def client(loaded, indexes):
-    settings, store = loaded
-    with TestClient(create_app(settings, store, indexes["tantivy"])) as c:
-        yield c
 
 
 def test_search_endpoint_shape(client):

@@ -191,7 +191,7 @@ def test_runaway_queries_are_stopped_while_the_api_answers(server):
         t0 = time.monotonic()
         slow = [pool.submit(httpx.get, f"{base}/sparql", params={"query": q}, timeout=60)
                 for q in (CARTESIAN, REGEX, CARTESIAN, REGEX)]   # 2 run, 2 wait in the queue
-        assert _wait(lambda: app.state.sparql.status()["running"] == 2, 10)
+        assert _wait(lambda: app.state.ctx.sparql.status()["running"] == 2, 10)
         others = []
         for _ in range(3):
             others += [httpx.get(f"{base}{path}", timeout=10) for path in
@@ -206,7 +206,7 @@ def test_runaway_queries_are_stopped_while_the_api_answers(server):
     # two rounds of TIMEOUT plus worker restarts; generous, it only proves the queries were stopped
     assert elapsed < 2 * TIMEOUT + 20, elapsed
     assert answered < elapsed
-    assert _wait(lambda: app.state.sparql.status()["workers_alive"] == 2, 10)   # the killed were replaced
+    assert _wait(lambda: app.state.ctx.sparql.status()["workers_alive"] == 2, 10)   # the killed were replaced
     print(f"\n4 runaway queries stopped after {elapsed:.1f} s; 9 other requests answered within {answered:.2f} s")
 
 
@@ -219,7 +219,7 @@ def test_cartesian_product_hits_the_row_limit(server):
 
 def test_disconnected_client_kills_its_worker_and_a_full_queue_answers_503(patient):
     base, app = patient
-    executor = app.state.sparql
+    executor = app.state.ctx.sparql
     assert _wait(lambda: executor.status()["workers_alive"] == 1)
     [pid] = executor.worker_pids()
     port = int(base.rsplit(":", 1)[1])
@@ -339,7 +339,7 @@ def test_a_write_is_seen_by_the_next_query(tmp_path, memory):
     store = OxigraphStore(None if memory else tmp_path / "store")
     ask = 'ASK { <urn:a> <urn:b> "c" }'
     with _client(tmp_path, store) as c:
-        executor = c.app.state.sparql
+        executor = c.app.state.ctx.sparql
         assert c.get("/sparql", params={"query": ask}).json()["boolean"] is False
         before = executor.status()["snapshot_generation"]
         store.update('INSERT DATA { GRAPH <urn:x> { <urn:a> <urn:b> "c" } }')
@@ -359,7 +359,7 @@ def test_remote_store_is_forwarded_under_the_same_limits(remote_endpoint, tmp_pa
                timeout=5).raise_for_status()
     store = RemoteSparqlStore(remote_endpoint, None)
     with _client(tmp_path, store, sparql_max_bytes=8192) as c:
-        assert c.app.state.sparql.status()["mode"] == "remote"
+        assert c.app.state.ctx.sparql.status()["mode"] == "remote"
         r = c.get("/sparql", params={"query": "SELECT ?o WHERE { <urn:r> <urn:p> ?o }"})
         assert r.status_code == 200 and r.json()["results"]["bindings"][0]["o"]["value"] == "from afar"
         _problem(c.get("/sparql", params={"query": f"SELECT * WHERE {{ SERVICE <{remote_endpoint}> {{ ?s ?p ?o }} }}"}), 400)

@@ -31,12 +31,19 @@ def get_adapter(name: str) -> Adapter:
         raise ValueError(f"no adapter for format {name!r}; known formats: {', '.join(sorted(ADAPTERS))}") from None
 
 
+# Modules that register the built-in formats, relative to the `ingest` package; the
+# Akoma Ntoso reader lives beside its writer in ingest.akoma_ntoso.
+BUILTIN = (".adapters.pravo_html", ".adapters.etalon_json", ".adapters.codexesby_xml", ".adapters.plain_text",
+           ".akoma_ntoso.reader", ".adapters.zkonrf_text")
+
+
 def _load_builtin() -> None:
     # Imported lazily so that importing the registry stays cheap.
     import importlib
-    for name in ("pravo_html", "etalon_json", "codexesby_xml", "plain_text", "akoma_ntoso", "zkonrf_text"):
+    package = __name__.rpartition(".")[0]
+    for name in BUILTIN:
         try:
-            importlib.import_module(f"{__name__}.{name}")
+            importlib.import_module(name, package)
         except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{name}":
+            if exc.name != f"{package}{name}":
                 raise

@@ -21,7 +21,7 @@ from typing import Iterator
 
 from ..store import GraphStore
 from ..text import render, status_name
-from ..query import iriref
+from ..query import catalog as q
 
 # A date beyond any redaction: the latest redaction is current "until further notice".
 OPEN_END = 99991231
@@ -71,29 +71,18 @@ def _day(iso: str) -> int:
 
 def act_documents(store: GraphStore, work: str) -> Iterator[SearchDoc]:
     """Every search document of one act, over all its redactions."""
-    meta = store.select(f"""SELECT ?id ?j ?type ?title WHERE {{ {iriref(work)} dcterms:identifier ?id ;
-        lexmap:jurisdiction ?j ; lexmap:actType ?type ; eli:title ?title }} LIMIT 1""")
+    meta = q.select(store, "act_meta", work=work)
     if not meta:
         return
     m = meta[0]
-    dates = sorted({r["d"] for r in store.select(
-        f"SELECT DISTINCT ?d WHERE {{ {iriref(work)} eli:is_realized_by ?e . ?e eli:version_date ?d }}")})
+    dates = sorted({r["d"] for r in q.select(store, "act_dates", work=work)})
     until = {d: (_day(dates[i + 1]) if i + 1 < len(dates) else OPEN_END) for i, d in enumerate(dates)}
     # Order and place are those of each redaction (its named graph): an article
     # inserted in a later redaction shifts the sort keys of those after it.
     # (Every pattern inside GRAPH ?g: the union graph repeats a work-level triple once
     # per redaction, and joins outside a graph would multiply the rows.)
-    nodes = {(r["g"], r["p"]): r for r in store.select(f"""
-        SELECT ?g ?p ?eid ?kind ?num ?sort ?parent WHERE {{ GRAPH ?g {{
-            ?p lexmap:act {iriref(work)} ; lexmap:eId ?eid ; lexmap:subdivisionKind ?kind ;
-               lexmap:sortKey ?sort ; eli:is_part_of ?parent .
-            OPTIONAL {{ ?p eli:number ?num }} }} }}""")}
-    rows = store.select(f"""
-        SELECT ?g ?p ?d ?label ?title ?text ?wrap ?st WHERE {{ GRAPH ?g {{
-            ?p lexmap:act {iriref(work)} . ?pe eli:realizes ?p ; eli:version_date ?d .
-            OPTIONAL {{ ?pe lexmap:label ?label }} OPTIONAL {{ ?pe eli:title ?title }}
-            OPTIONAL {{ ?pe lexmap:text ?text }} OPTIONAL {{ ?pe lexmap:wrapUp ?wrap }}
-            OPTIONAL {{ ?pe lexmap:status ?st }} }} }}""")
+    nodes = {(r["g"], r["p"]): r for r in q.select(store, "act_nodes", work=work)}
+    rows = q.select(store, "act_printed", work=work)
     by_date: dict[str, dict[str, dict]] = defaultdict(dict)
     for r in rows:
         node = nodes.get((r["g"], r["p"]))

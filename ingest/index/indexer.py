@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Callable
 
 from ..config import Settings
+from ..query import catalog as q
+from ..query.rows import RedactionStamp
 from ..store import GraphStore
 from .backend import SearchBackend
 from .documents import act_documents
@@ -34,11 +36,9 @@ def open_backend(settings: Settings, name: str | None = None) -> SearchBackend:
 
 def act_stamps(store: GraphStore) -> dict[str, str]:
     """Act IRI -> a stamp of the redaction graphs it is built from."""
-    rows = store.select("""SELECT ?w ?e ?fp WHERE { ?w a lexmap:Act ; eli:is_realized_by ?e .
-                           OPTIONAL { ?e lexmap:buildFingerprint ?fp } }""")
     parts: dict[str, list[str]] = {}
-    for r in rows:
-        parts.setdefault(r["w"], []).append(f"{r['e']}={r.get('fp', '')}")
+    for r in q.select(store, "index_act_stamps", RedactionStamp):
+        parts.setdefault(r.w, []).append(f"{r.e}={r.fp or ''}")
     return {w: hashlib.sha256("|".join(sorted(p)).encode()).hexdigest()[:24] for w, p in parts.items()}
 
 

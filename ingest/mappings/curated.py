@@ -20,8 +20,8 @@ from typing import Callable
 
 from ..config import PROJECT_ROOT, Settings
 from ..store import GraphStore
-from ..query import iriref
-from ..text import sparql_literal
+from ..query import catalog as q
+from ..query.rows import Value
 from .repository import LoadReport, MappingRepository
 from .sssom_tsv import MappingFileError, parse
 
@@ -49,7 +49,7 @@ def load_curated(store: GraphStore, settings: Settings, paths: list[Path] | None
     say = progress or (lambda m: None)
     repo = MappingRepository(store, settings.base_iri)
     paths = sorted(paths if paths is not None else MAPPINGS_DIR.glob("*.sssom.tsv"))
-    loaded_acts = {r["w"] for r in store.select("SELECT ?w WHERE { ?w a lexmap:Act }")}
+    loaded_acts = {r.v for r in q.select(store, "curated_loaded_acts", Value)}
     short = repo.short_titles()
     reports: list[CuratedReport] = []
     for path in paths:
@@ -58,7 +58,7 @@ def load_curated(store: GraphStore, settings: Settings, paths: list[Path] | None
         fp = _fingerprint(data, settings)
         rel = str(path.relative_to(PROJECT_ROOT)) if path.is_relative_to(PROJECT_ROOT) else str(path)
         graph = repo.set_graph(name)
-        if not force and store.ask(f"ASK {{ GRAPH {iriref(graph)} {{ ?s lexmap:buildFingerprint {sparql_literal(fp)} }} }}"):
+        if not force and q.ask(store, "curated_set_unchanged", graph=graph, fingerprint=fp):
             reports.append(CuratedReport(name=name, status="unchanged"))
             continue
         try:

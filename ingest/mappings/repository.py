@@ -14,9 +14,7 @@ over a review or a stale flag made after it was read.
 from __future__ import annotations
 
 import hashlib
-import threading
 import uuid
-import weakref
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
@@ -27,11 +25,13 @@ from rdflib.namespace import PROV, RDF, RDFS, XSD
 from ontology import LEXMAP, MAPPING_SHAPES_PATH
 
 from ..store import GraphStore
-from ..query import InvalidTerm, iriref, irirefs
-from ..text import provision_texts, sparql_literal, text_hash
+from ..identifiers import work_of
+from ..query import InvalidTerm, catalog as q, iriref
+from ..query.rows import HistoryEntry, MappingEnd, MappingEnds, MappingGraph, ShortTitle, TrailEntry, Value
+from ..query.terms import ntriples
+from ..text import provision_texts, text_hash
 from ..validate import Violation, validate_graph
-from .model import (HARMONIZATION, LIFECYCLE, NO_TERM_FOUND, RELATIONS, SELECT_FIELDS, Mapping, from_row,
-                    mapping_iri, to_graph)
+from .model import HARMONIZATION, LIFECYCLE, NO_TERM_FOUND, RELATIONS, Mapping, from_row, mapping_iri, to_graph
 from .sssom_tsv import MappingSet
 
 
@@ -70,6 +70,8 @@ STATE_FIELDS = ("lifecycle", "reviewer", "reviewer_label", "stale_from", "subjec
 CONTENT_FIELDS = tuple(f.name for f in fields(Mapping) if f.name not in STATE_FIELDS + ("record_id", "extra"))
 IMPORT = "import"              # loading a set; a mapping whose trail holds only imports follows its file
 CURATED_EDIT = "curated edit"  # a changed row of a mapping reviewed or flagged since: a new proposal
+NO_LIMIT = 2**63 - 1           # LIMIT of an unpaged list (the query's text is fixed)
+ANY = "urn:lexmap:any"         # mapping_list.rq's list of an empty filter: lets every value through
 
 
 @dataclass(frozen=True)
@@ -118,28 +120,6 @@ def entity_tag(m: Mapping, activities: Iterable[str]) -> str:
     Every write adds an activity to the trail, so any change gives a new tag."""
     text = "\n".join([m.record_id, m.lifecycle, m.reviewer or "", *sorted(activities)])
     return '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
-
-
-def _iri(value: str) -> str:
-    """`<value>` for SPARQL text (the query layer's check), as a MappingError when it is no IRI."""
-    try:
-        return iriref(value)
-    except InvalidTerm as exc:
-        raise MappingError(str(exc)) from None
-
-
-_LOCKS: "weakref.WeakKeyDictionary[object, threading.Lock]" = weakref.WeakKeyDictionary()
-_LOCKS_GUARD = threading.Lock()
-_ANY_STORE = threading.Lock()
-
-
-def _write_lock(store: object) -> threading.Lock:
-    """The lock that makes this process's conditional writes to `store` take turns."""
-    with _LOCKS_GUARD:
-        try:
-            return _LOCKS.setdefault(store, threading.Lock())
-        except TypeError:      # a store that takes no weak reference: one lock for all
-            return _ANY_STORE
 
 
 @dataclass(frozen=True)
@@ -217,6 +197,23 @@ class MappingRepository:
     def agent_iri(self, name: str) -> str:
         return f"{self.base}/agent/{name}"
 
+    # ------------------------------------------------------------------ queries
+    def _select(self, name: str, row: type | None = None, **values) -> list:
+        """Rows of a named query (see `catalog.select`); a value that is no IRI is a MappingError."""
+        try:
+            return q.select(self.store, name, row, **values)
+        except InvalidTerm as exc:
+            raise MappingError(str(exc)) from None
+
+    def _update(self, operations: list[tuple[str, dict]]) -> None:
+        """Run named updates as one request, one transaction; a value that is no IRI is a
+        MappingError and nothing is written. The store makes this process's writes take turns,
+        so a conditional update sees every earlier commit (see OxigraphStore.update)."""
+        try:
+            q.update_all(self.store, operations)
+        except InvalidTerm as exc:
+            raise MappingError(str(exc)) from None
+
     # ------------------------------------------------------------------ ends
     def ends(self, iris: set[str]) -> dict[str, End]:
         """Store facts of the provisions among `iris` that exist (absent ones are missing)."""
@@ -224,36 +221,27 @@ class MappingRepository:
         out: dict[str, End] = {}
         chunk = sorted(iris)
         for i in range(0, len(chunk), 1000):
-            values = irirefs(chunk[i:i + 1000])
-            rows = self.store.select(f"""
-                SELECT ?p ?w ?j ?id ?eid ?e ?d ?label ?title WHERE {{
-                    VALUES ?p {{ {values} }}
-                    GRAPH ?e {{ ?p a lexmap:Provision ; lexmap:act ?w ; lexmap:eId ?eid .
-                               ?w lexmap:jurisdiction ?j ; dcterms:identifier ?id .
-                               ?e eli:version_date ?d .
-                               OPTIONAL {{ ?pe eli:realizes ?p
-                                          OPTIONAL {{ ?pe lexmap:label ?label }} OPTIONAL {{ ?pe eli:title ?title }} }} }}
-                }}""")
-            latest: dict[str, dict] = {}
-            for r in rows:
-                if r["p"] not in latest or r["d"] > latest[r["p"]]["d"]:
-                    latest[r["p"]] = r
+            found = q.select(self.store, "mapping_ends", MappingEnd, provisions=chunk[i:i + 1000])
+            latest: dict[str, MappingEnd] = {}
+            for r in found:
+                if r.p not in latest or r.d > latest[r.p].d:
+                    latest[r.p] = r
             by_expr: dict[tuple[str, str], set[str]] = {}
             for r in latest.values():
-                by_expr.setdefault((r["w"], r["e"]), set()).add(r["eid"])
+                by_expr.setdefault((r.w, r.e), set()).add(r.eid)
             texts = {key: provision_texts(self.store, key[0], key[1], eids) for key, eids in by_expr.items()}
             for p, r in latest.items():
-                label = r.get("label") or r["eid"]
-                if r.get("title"):
-                    label = f"{label}. {r['title']}"
-                text = texts[(r["w"], r["e"])].get(r["eid"], "")
-                out[p] = End(iri=p, work=r["w"], jurisdiction=r["j"], act=r["id"], label=label,
-                             expression=r["e"], text_hash=text_hash(text))
+                label = r.label or r.eid
+                if r.title:
+                    label = f"{label}. {r.title}"
+                text = texts[(r.w, r.e)].get(r.eid, "")
+                out[p] = End(iri=p, work=r.w, jurisdiction=r.j, act=r.id, label=label,
+                             expression=r.e, text_hash=text_hash(text))
         return out
 
     def short_titles(self) -> dict[str, str]:
         """Act IRI -> its short citation title (ГК РФ), for labels."""
-        return {r["w"]: r["s"] for r in self.store.select("SELECT ?w ?s WHERE { ?w a lexmap:Act ; eli:title_short ?s }")}
+        return {r.w: r.s for r in q.select(self.store, "mapping_short_titles", ShortTitle)}
 
     def _end_facts(self, ends: dict[str, End]) -> Graph:
         g = Graph()
@@ -294,48 +282,37 @@ class MappingRepository:
 
     # ------------------------------------------------------------------ reads
     def list(self, f: Filters | None = None, limit: int | None = None, offset: int = 0) -> list[Mapping]:
-        """Mappings matching the filters, ordered by subject then object."""
+        """Mappings matching the filters, ordered by subject then object (`limit` None: all,
+        `offset` ignored). An empty filter is given to the query as a value that lets every
+        mapping through (mapping_list.rq)."""
         f = f or Filters()
-        where = [SELECT_FIELDS]
-        if f.provision:
-            p = sparql_literal(f.provision)
-            where.append(f"FILTER(STR(?subject) = {p} || STR(?object) = {p} || "
-                         f"STRSTARTS(STR(?subject), CONCAT({p}, \"__\")) || STRSTARTS(STR(?object), CONCAT({p}, \"__\")))")
-        if f.source_act:
-            where.append(f"?subject lexmap:act {_iri(f.source_act)} .")
-        if f.target_act:
-            where.append(f"?object lexmap:act {_iri(f.target_act)} .")
-        if f.act:
-            where.append(f"{{ ?subject lexmap:act {_iri(f.act)} }} UNION {{ ?object lexmap:act {_iri(f.act)} }}")
-        for name, values, table_prop in (("lifecycle", f.lifecycle, "lifecycle"),
-                                         ("relation", f.relation, "setRelation"),
-                                         ("harmonization", f.harmonization, "harmonization")):
-            if values:
-                table = {"lifecycle": LIFECYCLE, "relation": RELATIONS, "harmonization": HARMONIZATION}[name]
-                where.append(f"FILTER(?{name} IN ({', '.join(_iri(str(table[v])) for v in values)}))")
-        page = f"LIMIT {int(limit)} OFFSET {int(offset)}" if limit else ""
-        rows = self.store.select(f"SELECT * WHERE {{ {' '.join(where)} }} ORDER BY ?subject ?object {page}")
-        return [from_row(r) for r in rows]
+        found = self._select(
+            "mapping_list", source_act=f.source_act or None, target_act=f.target_act or None, act=f.act or None,
+            provision=f.provision or "", lifecycles=_one_of(LIFECYCLE, f.lifecycle),
+            relations=_one_of(RELATIONS, f.relation), harmonizations=_one_of(HARMONIZATION, f.harmonization),
+            limit=int(limit) if limit else NO_LIMIT, offset=int(offset) if limit else 0)
+        return [from_row(r) for r in found]
 
     def act_pairs(self) -> set[tuple[str, str]]:
         """(act of the subject, act of the object) of every mapping with a counterpart."""
         # A provision's IRI is its act's IRI + "/" + eId: reading the acts off the IRIs
         # avoids a join through lexmap:act that the union graph makes slow (~100 s).
-        rows = self.store.select("SELECT DISTINCT ?s ?o WHERE { ?m a lexmap:Mapping ; owl:annotatedSource ?s ; "
-                                 "owl:annotatedTarget ?o }")
-        return {(r["s"].rsplit("/", 1)[0], r["o"].rsplit("/", 1)[0]) for r in rows if r["o"] != NO_TERM_FOUND}
+        found = q.select(self.store, "mapping_ends_all", MappingEnds)
+        return {(work_of(r.s), work_of(r.o)) for r in found if r.o != NO_TERM_FOUND}
 
     def counterpart_acts(self, work: str) -> list[str]:
         """Acts that mappings pair with `work` (the other side of its mapping sets)."""
         return sorted({b if a == work else a for a, b in self.act_pairs() if work in (a, b) and a != b})
 
     def get(self, record_id: str) -> Mapping | None:
-        rows = self.store.select(f"SELECT * WHERE {{ {SELECT_FIELDS} FILTER(?record_id = {sparql_literal(record_id)}) }}")
-        return from_row(rows[0]) if rows else None
+        """The mapping with this record id, or None."""
+        found = self._select("mapping_get", record_id=record_id)
+        return from_row(found[0]) if found else None
 
     def graph_of(self, record_id: str) -> str | None:
-        rows = self.store.select(f"SELECT ?g WHERE {{ GRAPH ?g {{ ?m lexmap:recordId {sparql_literal(record_id)} }} }} LIMIT 1")
-        return rows[0]["g"] if rows else None
+        """The graph that holds the mapping, or None."""
+        found = self._select("mapping_graph", Value, record_id=record_id)
+        return found[0].v if found else None
 
     def snapshot(self, record_id: str) -> Snapshot:
         """The mapping with its graph and trail as of one moment (KeyError when there is none).
@@ -363,12 +340,9 @@ class MappingRepository:
         ids = sorted(set(record_ids))
         prefix = mapping_iri(self.base, "")
         for i in range(0, len(ids), 1000):
-            values = " ".join(_iri(mapping_iri(self.base, x)) for x in ids[i:i + 1000])
-            rows = self.store.select(f"""
-                SELECT ?m ?a ?what WHERE {{ VALUES ?m {{ {values} }}
-                    GRAPH {_iri(self.prov_graph)} {{ ?a a lexmap:MappingEdit ; prov:used ?m ; rdfs:label ?what }} }}""")
-            for r in rows:
-                out.setdefault(r["m"].removeprefix(prefix), []).append((r["a"], r["what"]))
+            nodes = [mapping_iri(self.base, x) for x in ids[i:i + 1000]]
+            for r in self._select("mapping_trails", TrailEntry, mappings=nodes, provenance=self.prov_graph):
+                out.setdefault(r.m.removeprefix(prefix), []).append((r.a, r.what))
         return out
 
     def _stored(self, record_ids: Iterable[str]) -> dict[str, tuple[Mapping, str]]:
@@ -376,28 +350,21 @@ class MappingRepository:
         out: dict[str, tuple[Mapping, str]] = {}
         ids = sorted(set(record_ids))
         for i in range(0, len(ids), 500):
-            values = " ".join(_iri(mapping_iri(self.base, x)) for x in ids[i:i + 500])
-            graphs = {r["m"]: r["g"] for r in self.store.select(
-                f"SELECT ?m ?g WHERE {{ VALUES ?m {{ {values} }} GRAPH ?g {{ ?m a lexmap:Mapping }} }}")}
-            for r in self.store.select(f"SELECT * WHERE {{ VALUES ?m {{ {values} }} {SELECT_FIELDS} }}"):
+            nodes = [mapping_iri(self.base, x) for x in ids[i:i + 500]]
+            graphs = {r.m: r.g for r in self._select("mapping_graphs", MappingGraph, mappings=nodes)}
+            for r in self._select("mapping_rows", mappings=nodes):
                 if r["m"] in graphs:
                     out[r["record_id"]] = (from_row(r), graphs[r["m"]])
         return out
 
     def history(self, record_id: str) -> list[dict]:
         """The PROV trail of one mapping, oldest first."""
-        iri = _iri(mapping_iri(self.base, record_id))
-        rows = self.store.select(f"""
-            SELECT ?a ?who ?when ?what ?note (GROUP_CONCAT(?c; SEPARATOR="\\n") AS ?changes) WHERE {{
-                ?a a lexmap:MappingEdit ; prov:used {iri} ; prov:wasAssociatedWith ?who ;
-                   prov:endedAtTime ?when ; rdfs:label ?what .
-                OPTIONAL {{ ?a lexmap:change ?c }} OPTIONAL {{ ?a rdfs:comment ?note }}
-            }} GROUP BY ?a ?who ?when ?what ?note ORDER BY ?when""")
+        found = self._select("mapping_history", HistoryEntry, mapping=mapping_iri(self.base, record_id))
         # edits at the same instant: a mapping is created before anything else happens to it
-        rows.sort(key=lambda r: (_instant(r["when"]), r["what"] != "create"))
-        return [{"activity": r["a"], "agent": r["who"], "time": r["when"], "action": r["what"],
-                 "comment": r.get("note"), "changes": [c for c in r.get("changes", "").split("\n") if c]}
-                for r in rows]
+        found.sort(key=lambda r: (_instant(r.when), r.what != "create"))
+        return [{"activity": r.a, "agent": r.who, "time": r.when, "action": r.what,
+                 "comment": r.note, "changes": [c for c in (r.changes or "").split("\n") if c]}
+                for r in found]
 
     # ------------------------------------------------------------------ writes
     def _activity(self, g: Graph, action: str, agent: str, used: list[str], changes: list[str],
@@ -416,42 +383,24 @@ class MappingRepository:
             g.add((a, RDFS.comment, Literal(comment)))
         return str(a)
 
-    def _update(self, sparql: str) -> None:
-        """Run one update, this process's writes to the store taking turns.
-
-        Oxigraph's on-disk store evaluates an update on a snapshot and commits it without
-        conflict detection: two conditional updates in parallel threads could both pass
-        their WHERE. Taking turns makes each one see the other's commit. (No other process
-        can open the same on-disk store for writing.)"""
-        with _write_lock(self.store):
-            self.store.update(sparql)
-
-    def _guard(self, node: str, graph: str, expect: Expected) -> str:
-        """A WHERE pattern that holds only while the mapping is in the expected state."""
+    def _write_op(self, node: str, graph: str, new: Graph | None, prov: Graph,
+                  expect: Expected) -> tuple[str, dict]:
+        """The named update (with its values) that replaces (or, `new` None, removes) a mapping
+        and adds its activity, applied only if the mapping is as expected: mapping_create.rq
+        when it must not exist yet, else mapping_write.rq (its lifecycle and trail as read)."""
+        values = {"graph": graph, "node": node, "provenance": self.prov_graph,
+                  "mapping": ntriples(new if new is not None else Graph()), "activity": ntriples(prov)}
         if expect.lifecycle is None:
-            return f"FILTER NOT EXISTS {{ GRAPH ?_any {{ {_iri(node)} a lexmap:Mapping }} }}"
-        known = ", ".join(_iri(a) for a in sorted(expect.activities))
-        return (f"GRAPH {_iri(graph)} {{ {_iri(node)} lexmap:lifecycle {_iri(str(LIFECYCLE[expect.lifecycle]))} }}\n"
-                f"FILTER NOT EXISTS {{ GRAPH {_iri(self.prov_graph)} {{ ?_edit a lexmap:MappingEdit ; "
-                f"prov:used {_iri(node)} }} FILTER(?_edit NOT IN ({known})) }}")
-
-    def _write_op(self, node: str, graph: str, new: Graph | None, prov: Graph, expect: Expected) -> str:
-        """One SPARQL operation replacing (or, `new` None, removing) a mapping and adding its
-        activity, applied only if the mapping is as expected."""
-        body = new.serialize(format="nt") if new is not None else ""
-        return (f"DELETE {{ GRAPH {_iri(graph)} {{ {_iri(node)} ?_p ?_o }} }}\n"
-                f"INSERT {{ GRAPH {_iri(graph)} {{ {body} }} "
-                f"GRAPH {_iri(self.prov_graph)} {{ {prov.serialize(format='nt')} }} }}\n"
-                f"WHERE {{ {self._guard(node, graph, expect)}\n"
-                f"OPTIONAL {{ GRAPH {_iri(graph)} {{ {_iri(node)} ?_p ?_o }} }} }}")
+            return "mapping_create", values
+        return "mapping_write", {**values, "lifecycle": str(LIFECYCLE[expect.lifecycle]),
+                                 "known": sorted(expect.activities)}
 
     def _took(self, activities: list[str]) -> set[str]:
         """Those of `activities` that are in the trail (their conditional write applied)."""
         took: set[str] = set()
         for i in range(0, len(activities), 1000):
-            values = " ".join(_iri(a) for a in activities[i:i + 1000])
-            took |= {r["a"] for r in self.store.select(
-                f"SELECT ?a WHERE {{ VALUES ?a {{ {values} }} GRAPH {_iri(self.prov_graph)} {{ ?a a lexmap:MappingEdit }} }}")}
+            took |= {r.v for r in self._select("mapping_activities_recorded", Value,
+                                               activities=activities[i:i + 1000], provenance=self.prov_graph)}
         return took
 
     def _write(self, m: Mapping, graph: str, action: str, agent: str, changes: list[str], expect: Expected,
@@ -460,7 +409,7 @@ class MappingRepository:
         node = mapping_iri(self.base, m.record_id)
         prov = Graph()
         activity = self._activity(prov, action, agent, [node], changes, comment)
-        self._update(self._write_op(node, graph, to_graph([m], self.base), prov, expect))
+        self._update([self._write_op(node, graph, to_graph([m], self.base), prov, expect)])
         return bool(self._took([activity]))
 
     def create(self, m: Mapping, agent: str) -> Mapping:
@@ -543,9 +492,9 @@ class MappingRepository:
 
         A mapping reviewed (or otherwise changed) while the check ran is left to the next check."""
         f = Filters()
-        trails = self._trails(r["id"] for r in self.store.select("SELECT ?id WHERE { ?m a lexmap:Mapping ; "
-                                                                 "lexmap:recordId ?id }"))
-        candidates = [m for m in self.list(f) if m.lifecycle != "stale"]     # read after the trails: see _guard
+        trails = self._trails(r.v for r in self._select("mapping_record_ids", Value))
+        # read after the trails: a write in between fails the guard of mapping_write.rq
+        candidates = [m for m in self.list(f) if m.lifecycle != "stale"]
         ends = self.ends({x for m in candidates for x in (m.subject, m.object)})
         if works:
             candidates = [m for m in candidates
@@ -583,8 +532,7 @@ class MappingRepository:
         """
         report = LoadReport(name=name)
         graph = self.set_graph(name)
-        in_set = {r["id"] for r in self.store.select(
-            f"SELECT ?id WHERE {{ GRAPH {_iri(graph)} {{ ?m a lexmap:Mapping ; lexmap:recordId ?id }} }}")}
+        in_set = {r.v for r in self._select("mapping_set_record_ids", Value, graph=graph)}
         ids = in_set | {m.record_id for m in mset.mappings}
         trails = self._trails(ids)     # read before the mappings: an edit in between fails its write's guard
         stored = self._stored(ids)
@@ -612,7 +560,7 @@ class MappingRepository:
                       if old else Expected(None))
             new = None if step.remove else to_graph([step.mapping], self.base)
             ops.append(self._write_op(node, old[1] if old else graph, new, prov, expect))
-        self._update(" ;\n".join(ops))
+        self._update(ops)     # one request: the whole set is merged in one transaction
         lost = len(activities) - len(self._took(activities))
         if lost:
             report.notes.append(f"{lost} mapping(s) changed by someone else during the load were left as they were")
@@ -672,8 +620,9 @@ class MappingRepository:
                                 f"since their import: {', '.join(kept[:10])}")
         return steps
 
-    def _set_node_op(self, mset: MappingSet, name: str, fingerprint: str | None) -> str:
-        """The update that replaces the description of the set (title, licence, build fingerprint)."""
+    def _set_node_op(self, mset: MappingSet, name: str, fingerprint: str | None) -> tuple[str, dict]:
+        """The named update (with its values) that replaces the description of the set (title,
+        licence, build fingerprint)."""
         g = Graph()
         node = URIRef(self.set_iri(name))
         g.add((node, RDF.type, LEXMAP.MappingSet))
@@ -682,9 +631,13 @@ class MappingRepository:
                 g.add((node, URIRef(f"https://w3id.org/sssom/{key}"), Literal(str(mset.meta[key]))))
         if fingerprint:
             g.add((node, LEXMAP.buildFingerprint, Literal(fingerprint)))
-        graph = _iri(self.set_graph(name))
-        return (f"DELETE WHERE {{ GRAPH {graph} {{ {_iri(str(node))} ?p ?o }} }} ;\n"
-                f"INSERT DATA {{ GRAPH {graph} {{ {g.serialize(format='nt')} }} }}")
+        return "mapping_set_describe", {"graph": self.set_graph(name), "set": str(node), "description": ntriples(g)}
+
+
+def _one_of(table: dict, keys: Iterable[str]) -> list[str]:
+    """The IRIs of closed-list keys for a list filter of mapping_list.rq; none given: [ANY].
+    Each once: the list joins as VALUES, where a repeated IRI would repeat rows."""
+    return list(dict.fromkeys(str(table[k]) for k in keys)) or [ANY]
 
 
 def _fill_from(m: Mapping, old: Mapping | None) -> Mapping:

@@ -59,3 +59,27 @@ def int_literal(value: int) -> str:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidTerm(f"{value!r} is not an integer")
     return str(value)
+
+
+class NTriples(str):
+    """N-Triples text made by rdflib from a Graph (see `ntriples`): the only text the
+    catalogue takes whole, as the payload of an INSERT. rdflib refuses to serialize an IRI
+    that could end its term and escapes every literal, so the text holds triples only."""
+
+    __slots__ = ()
+
+
+def ntriples(graph) -> NTriples:
+    """The triples of an rdflib Graph as N-Triples text for an `${name:ntriples}` placeholder."""
+    from rdflib import Graph   # here: the query layer's other terms need no rdflib
+    if not isinstance(graph, Graph):
+        raise InvalidTerm(f"{type(graph).__name__} is not an rdflib Graph")
+    return NTriples(graph.serialize(format="nt"))
+
+
+def ntriples_text(value: NTriples) -> str:
+    """The text of an `ntriples` value; InvalidTerm for anything but `ntriples(graph)`'s result
+    (a str built by hand never reaches an update)."""
+    if type(value) is not NTriples:
+        raise InvalidTerm(f"{type(value).__name__} is not N-Triples made by ntriples(graph)")
+    return str(value)

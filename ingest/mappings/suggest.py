@@ -13,8 +13,9 @@ evidence, all computed on lemmas from the search analysis (so inflection and
 - chapter: cosine of the titles of the chapters that hold them;
 - defined terms: overlap of the terms each article defines («…», "понимается").
 
-The weights are fitted by `fit_weights` on curated mappings; bench/mappings.py
-evaluates them by cross-validation, never on the pairs it fitted on.
+The weights are fitted on curated mappings by ingest.mappings.evaluate, with
+which bench/mappings.py scores them by cross-validation, never on the pairs it
+fitted on.
 """
 from __future__ import annotations
 
@@ -25,16 +26,15 @@ from collections import Counter
 from datetime import date
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import product
 
 import numpy as np
 
-from ingest.index.analysis import STOP_WORDS, fold, terms_of
-from ingest.index.analysis import _TOKEN  # the same tokens the index sees
-from .articles import latest_articles
-from ingest.mappings.model import NO_TERM_FOUND, Mapping
-from ingest.store import GraphStore
-from ingest.query import iriref
+from ..articles import Article as ReadArticle, ArticleShelf
+from ..index.analysis import STOP_WORDS, fold, terms_of
+from ..index.analysis import _TOKEN  # the same tokens the index sees
+from ..query import catalog as q
+from ..store import GraphStore
+from .model import NO_TERM_FOUND, Mapping
 
 FEATURES = ("text", "title", "position", "chapter", "defined")
 # Fitted on the four curated sets (bench/mappings.py --fit); cross-validated figures in the README.
@@ -65,6 +65,8 @@ class Article:
 
 @dataclass
 class Candidate:
+    """A target article ranked for a source article, with the evidence behind its score."""
+
     iri: str
     label: str
     title: str
@@ -73,10 +75,13 @@ class Candidate:
     evidence: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
+        """The candidate as the API and the CLI show it (scores rounded to 4 places)."""
         return {"iri": self.iri, "label": self.label, "title": self.title, "score": round(self.score, 4),
                 "evidence": {**{k: round(v, 4) for k, v in self.features.items()}, **self.evidence}}
 
 
+# A pure function of the word (the analysis and the word lists are fixed at import): safe to
+# cache process-wide.
 @lru_cache(maxsize=200_000)
 def _lemma(word: str) -> str | None:
     w = fold(word)
@@ -109,10 +114,10 @@ def _defined_terms(text: str) -> frozenset[str]:
 class ActProfile:
     """The in-force articles of one act (latest redaction) with their vectors."""
 
-    def __init__(self, store: GraphStore, work: str):
+    def __init__(self, work: str, read: "list[ReadArticle]"):
         self.work = work
         self.articles: list[Article] = []
-        for i, d in enumerate(latest_articles(store, work)):
+        for i, d in enumerate(read):
             self.articles.append(Article(
                 iri=d.iri, eid=d.eid, label=d.label, title=d.title, order=i, chapter=d.chapter_title or d.chapter,
                 text_terms=lemmas(d.text), title_terms=lemmas(d.title),
@@ -212,6 +217,7 @@ class PairModel:
 
     def rank(self, src: Article, anchors: list[tuple[int, int]], weights: dict[str, float],
              k: int = 5) -> list[Candidate]:
+        """The k best target articles for `src` under `weights`, best first, with their evidence."""
         feats = self.features(src, anchors)
         w = np.array([weights[f] for f in FEATURES], dtype=np.float32)
         scores = feats @ w
@@ -234,20 +240,23 @@ class Suggester:
 
     def __init__(self, store: GraphStore):
         self.store = store
+        self.articles = ArticleShelf(store)     # the gap analysis reads the same shelf
         self._profiles: dict[tuple[str, str], ActProfile] = {}
         self._pairs: dict[tuple[str, str], PairModel] = {}
 
     def _latest(self, work: str) -> str:
-        rows = self.store.select(f"SELECT (MAX(STR(?d)) AS ?d) WHERE {{ {iriref(work)} eli:is_realized_by ?e . ?e eli:version_date ?d }}")
+        rows = q.select(self.store, "latest_redaction_date", work=work)
         return rows[0].get("d", "") if rows else ""
 
     def profile(self, work: str) -> ActProfile:
+        """The act's profile, rebuilt when its latest redaction changes."""
         key = (work, self._latest(work))
         if key not in self._profiles:
-            self._profiles[key] = ActProfile(self.store, work)
+            self._profiles[key] = ActProfile(work, self.articles.latest(work))
         return self._profiles[key]
 
     def pair(self, source_work: str, target_work: str) -> PairModel:
+        """The two acts' vectors in one vocabulary (kept while both profiles are)."""
         s, t = self.profile(source_work), self.profile(target_work)
         key = (id(s), id(t))
         if key not in self._pairs:
@@ -255,14 +264,10 @@ class Suggester:
         return self._pairs[key]
 
     def accepted_pairs(self, source_work: str, target_work: str) -> list[tuple[str, str]]:
-        rows = self.store.select(f"""SELECT ?s ?o WHERE {{
-            ?m a lexmap:Mapping ; lexmap:lifecycle lexmap:Accepted ; owl:annotatedSource ?s ; owl:annotatedTarget ?o ;
-               lexmap:setRelation ?r . FILTER(?r != lexmap:NotRelated)
-            ?s lexmap:act {iriref(source_work)} . ?o lexmap:act {iriref(target_work)} }}""")
-        rows += [{"s": r["o"], "o": r["s"]} for r in self.store.select(f"""SELECT ?s ?o WHERE {{
-            ?m a lexmap:Mapping ; lexmap:lifecycle lexmap:Accepted ; owl:annotatedSource ?s ; owl:annotatedTarget ?o ;
-               lexmap:setRelation ?r . FILTER(?r != lexmap:NotRelated)
-            ?s lexmap:act {iriref(target_work)} . ?o lexmap:act {iriref(source_work)} }}""")]
+        """(source, target) article pairs of the accepted mappings between the two acts, either way."""
+        rows = q.select(self.store, "accepted_article_pairs", source=source_work, target=target_work)
+        rows += [{"s": r["o"], "o": r["s"]}
+                 for r in q.select(self.store, "accepted_article_pairs", source=target_work, target=source_work)]
         return [(r["s"], r["o"]) for r in rows]
 
     def suggest(self, source_iri: str, source_work: str, target_work: str, k: int = 5,
@@ -314,82 +319,3 @@ class Suggester:
                 subject_label=f"{src.label}. {src.title}".strip(". "),
                 object_label=(f"{best.label}. {best.title}".strip(". ") if has else None)))
         return out
-
-
-@dataclass
-class EvalResult:
-    queries: int
-    top1: float
-    recall5: float
-    same_title: tuple[int, float, float]
-    diff_title: tuple[int, float, float]
-    misses: list[str]
-
-
-def gold_pairs(mappings: list[Mapping], source: ActProfile, target: ActProfile) -> dict[str, set[str]]:
-    """Source article -> its counterparts among curated mappings with a real relation."""
-    gold: dict[str, set[str]] = {}
-    for m in mappings:
-        if m.relation in (None, "not_related") or m.lifecycle == "rejected":
-            continue
-        if m.subject in source.by_iri and m.object in target.by_iri:
-            gold.setdefault(m.subject, set()).add(m.object)
-    return gold
-
-
-def query_features(model: PairModel, queries: list[str], anchor_pool: dict[str, set[str]]) -> dict[str, np.ndarray]:
-    """Feature matrices of the queries, anchors from `anchor_pool` minus the query itself."""
-    pairs = [(s, o) for s, objs in anchor_pool.items() for o in objs]
-    return {q: model.features(model.source.by_iri[q], model.anchors_from(pairs, exclude=q)) for q in queries}
-
-
-def evaluate(model: PairModel, gold: dict[str, set[str]], feats: dict[str, np.ndarray],
-             weights: dict[str, float]) -> EvalResult:
-    """Top-1 and recall@5 of the queries whose features are given."""
-    w = np.array([weights[f] for f in FEATURES], dtype=np.float32)
-    stats = {True: [0, 0, 0], False: [0, 0, 0]}
-    misses = []
-    target = model.target.articles
-    for q, fm in feats.items():
-        src = model.source.by_iri[q]
-        top = np.argsort(-(fm @ w))[:5]
-        got = [target[int(j)].iri for j in top]
-        same = any(fold(model.target.by_iri[o].title) == fold(src.title) for o in gold[q])
-        st = stats[same]
-        st[0] += 1
-        st[1] += got[0] in gold[q]
-        st[2] += bool(set(got) & gold[q])
-        if got[0] not in gold[q]:
-            misses.append(f"{src.eid} -> {got[0].rsplit('/', 1)[-1]} "
-                          f"(gold {', '.join(sorted(x.rsplit('/', 1)[-1] for x in gold[q]))})")
-    n = stats[True][0] + stats[False][0]
-    rate = lambda a, b: a / b if b else float("nan")  # noqa: E731
-    return EvalResult(
-        queries=n, top1=rate(stats[True][1] + stats[False][1], n), recall5=rate(stats[True][2] + stats[False][2], n),
-        same_title=(stats[True][0], rate(stats[True][1], stats[True][0]), rate(stats[True][2], stats[True][0])),
-        diff_title=(stats[False][0], rate(stats[False][1], stats[False][0]), rate(stats[False][2], stats[False][0])),
-        misses=misses)
-
-
-WEIGHT_GRID = {"text": (0.3, 0.45, 0.6), "title": (0.1, 0.25, 0.4), "position": (0.0, 0.1, 0.2, 0.35, 0.5),
-               "chapter": (0.0, 0.05, 0.15), "defined": (0.0, 0.05)}
-
-
-def fit_weights(model: PairModel, gold: dict[str, set[str]], feats: dict[str, np.ndarray]) -> dict[str, float]:
-    """The grid weights with the best top-1 (then recall@5) on the given query features."""
-    return fit_weights_multi([(model, gold, feats)])
-
-
-def fit_weights_multi(sets: list[tuple[PairModel, dict[str, set[str]], dict[str, np.ndarray]]]) -> dict[str, float]:
-    """Grid search over several act pairs at once: most correct top-1, then recall@5."""
-    best, best_key = DEFAULT_WEIGHTS, (-1.0, -1.0)
-    for combo in product(*(WEIGHT_GRID[f] for f in FEATURES)):
-        w = dict(zip(FEATURES, combo))
-        hits = r5 = 0.0
-        for model, gold, feats in sets:
-            r = evaluate(model, gold, feats, w)
-            hits += r.top1 * r.queries
-            r5 += r.recall5 * r.queries
-        if (hits, r5) > best_key:
-            best, best_key = w, (hits, r5)
-    return best

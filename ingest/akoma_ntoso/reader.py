@@ -15,6 +15,9 @@ eIds come out as AKN 3.0 names them (sec_1__subsec_2__para_a):
 FRBR work and expression identifiers are kept as notes of the act and checked
 against nothing here (the manifest owns identity); unknown hierarchy elements
 are reported, never silently dropped.
+
+Registered in the adapter registry (ingest.adapters) as `akoma-ntoso`; what
+ingest.akoma_ntoso.writer exports, this reads back into the same graph.
 """
 from __future__ import annotations
 
@@ -22,9 +25,9 @@ import re
 
 from lxml import etree
 
+from ..adapters import register
+from ..adapters.safe_io import parse_xml
 from ..model import ParsedDocument, Provision
-from . import register
-from .safe_io import parse_xml
 
 KINDS = {
     "part": "part", "book": "part", "chapter": "chapter", "section": "section", "subsection": "subsection",

@@ -1,22 +1,22 @@
 """The in-force articles of an act's latest redaction with their printed text and chapter.
 
-Read with two queries over the redaction's own graph and kept per redaction
-build (its fingerprint changes when a re-ingest changes it): the gap analysis
-and the suggester both start from here.
+Read with two queries over the redaction's own graph and kept on an `ArticleShelf` per
+redaction build (its fingerprint changes when a re-ingest changes it): the gap analysis
+(api.compare) and the suggester (ingest.mappings.suggest) both start from here,
+so it lives in ingest, which both may import.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ingest.store import GraphStore
-from ingest.text import provision_texts, status_name
-from ingest.query import iriref
-
-_CACHE: dict[tuple, list] = {}
-
+from .query import catalog as q
+from .store import GraphStore
+from .text import provision_texts, status_name
 
 @dataclass(frozen=True)
 class Article:
+    """An in-force article of a redaction, as read from its graph."""
+
     iri: str
     eid: str
     label: str
@@ -26,23 +26,27 @@ class Article:
     chapter_title: str = ""
 
 
-def latest_articles(store: GraphStore, work: str) -> list[Article]:
-    """Articles in force in the latest redaction of `work`, in document order."""
-    latest = store.select(f"""SELECT ?e ?d ?fp WHERE {{ {iriref(work)} eli:is_realized_by ?e . ?e eli:version_date ?d .
-                             OPTIONAL {{ ?e lexmap:buildFingerprint ?fp }} }} ORDER BY DESC(?d) LIMIT 1""")
-    if not latest:
-        return []
-    expr = latest[0]["e"]
-    key = (id(store), expr, latest[0].get("fp"))
-    if key not in _CACHE:
-        if len(_CACHE) > 16:
-            _CACHE.clear()
-        _CACHE[key] = _load(store, work, expr)
-    return _CACHE[key]
+class ArticleShelf:
+    """The articles of acts' latest redactions, kept per redaction build: whoever owns the
+    shelf (the suggester of an app context) decides how long it lives."""
 
+    KEEP = 16      # acts kept at once; past that the shelf starts again
 
-def clear_cache() -> None:
-    _CACHE.clear()
+    def __init__(self, store: GraphStore):
+        self.store = store
+        self._kept: dict[tuple[str, str | None], list[Article]] = {}
+
+    def latest(self, work: str) -> list[Article]:
+        """Articles in force in the latest redaction of `work`, in document order."""
+        found = q.select(self.store, "latest_redaction", work=work)
+        if not found:
+            return []
+        key = (found[0]["e"], found[0].get("fp"))
+        if key not in self._kept:
+            if len(self._kept) >= self.KEEP:
+                self._kept.clear()
+            self._kept[key] = _load(self.store, work, found[0]["e"])
+        return self._kept[key]
 
 
 def strip_head(text: str) -> str:
@@ -52,10 +56,7 @@ def strip_head(text: str) -> str:
 
 
 def _load(store: GraphStore, work: str, expr: str) -> list[Article]:
-    nodes = store.select(f"""SELECT ?p ?eid ?kind ?parent ?sort ?label ?title ?st WHERE {{ GRAPH {iriref(expr)} {{
-        ?p lexmap:eId ?eid ; lexmap:subdivisionKind ?kind ; eli:is_part_of ?parent ; lexmap:sortKey ?sort .
-        ?pe eli:realizes ?p . OPTIONAL {{ ?pe lexmap:label ?label }} OPTIONAL {{ ?pe eli:title ?title }}
-        OPTIONAL {{ ?pe lexmap:status ?st }} }} }}""")
+    nodes = q.select(store, "redaction_tree", expression=expr)
     by = {n["p"]: n for n in nodes}
     arts = sorted((n for n in nodes if n["kind"] == "article" and status_name(n.get("st")) == "in_force"),
                   key=lambda n: int(n["sort"]))

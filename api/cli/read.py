@@ -1,0 +1,146 @@
+"""`lexmap show | search | export`: reading acts and provisions (api.resources, api.search)."""
+from __future__ import annotations
+
+import argparse
+import html
+import re
+import sys
+
+from ..params import split
+from .context import CliContext, err, print_json
+from .ingest import BACKEND_HELP
+
+
+def cmd_show(args: argparse.Namespace, ctx: CliContext) -> int:
+    """An act (its contents) or a provision (breadcrumb, text, notes) by ELI path, or its RDF."""
+    from .. import rdf_formats, resources
+    path = eli_path(args.path)
+    try:
+        with ctx.open_store() as store:
+            if args.format in ("ttl", "jsonld"):
+                nt = resources.describe(store, ctx.settings, path, args.date)
+                print(rdf_formats.to_turtle(nt) if args.format == "ttl" else rdf_formats.to_jsonld(nt))
+                return 0
+            data = resources.get_act(store, ctx.settings, path, args.date)
+    except (resources.NotFound, ValueError) as exc:
+        err(str(exc))
+        return 2
+    if args.format == "json":
+        print_json(data)
+    elif data.get("kind") == "act":
+        print(f"{data['title']} ({data['number']}, {data['adopted']}) — редакция {data['redaction']}")
+        for c in data["contents"]:
+            print(f"  {c['label'] or c['eid']}{'. ' + c['title'] if c.get('title') else ''}")
+    else:
+        print(" › ".join((c.get("label") or "") + (". " + c["title"] if c.get("title") else "") for c in data["breadcrumb"]))
+        print(f"[{data['iri']}] редакция {data['redaction']}, {data['status']}")
+        print(data["full_text"])
+        for n in data["notes"]:
+            print(f"  ({n})" if not n.startswith("(") else f"  {n}")
+    return 0
+
+
+def eli_path(ref: str) -> str:
+    """'eli/…' from an ELI path, a full IRI or a path without its 'eli/'."""
+    path = ref.strip("/")
+    if path.startswith("http"):
+        path = "eli/" + path.split("/eli/", 1)[1]
+    return path if path.startswith("eli/") else "eli/" + path
+
+
+def cmd_search(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Full-text search, citations first: a table, or the JSON of GET /search."""
+    from ingest.index.indexer import open_backend
+    from ingest.sources import act_aliases
+
+    from .. import search as search_service
+    req = search_service.Request(q=args.query, jurisdiction=split(args.jurisdiction or []), act=split(args.act or []),
+                                 type=split(args.type or []), status=split(args.status or []) or ("in_force",),
+                                 date=args.date, limit=args.limit, offset=args.offset)
+    with ctx.open_store(read_only=True) as store:
+        backend = open_backend(ctx.settings, args.backend)
+        try:
+            data = search_service.search(store, backend, req, act_aliases(ctx.settings),
+                                         search_service.Thesaurus.load(ctx.settings.thesaurus))
+        except search_service.SearchError as exc:
+            err(str(exc))
+            return 2
+        finally:
+            backend.close()
+    if args.json:
+        print_json(data)
+    else:
+        print(format_results(data, colour=sys.stdout.isatty()))
+    return 0
+
+
+def format_results(data: dict, colour: bool = False) -> str:
+    """Search results as a readable table: rank, jurisdiction, act, article, snippet."""
+    hi, lo = ("\033[1;33m", "\033[0m") if colour else ("[", "]")
+    lines = [f"{data['total']} found; " + ", ".join(f"{k}: {v}" for k, v in data["facets"]["jurisdiction"].items())]
+    for c in data["citations"]:
+        for n in c["notes"]:
+            lines.append(f"  note: {n}")
+    for i, r in enumerate(data["results"], data["offset"] + 1):
+        where = r["article"]["label"] or r["label"] or r["kind"]
+        if r["iri"] != r["article"]["iri"]:
+            where += f" › {r['label'] or r['kind']}"
+        mark = "→ " if r["citation"] else ""
+        lines.append(f"{i:>3}. {mark}{r['jurisdiction'].upper()}  {r['act_title']}  {where}  ({r['score']})")
+        snip = re.sub(r"<mark>(.*?)</mark>", lambda m: hi + m.group(1) + lo, r["snippet"])
+        lines.append("     " + html.unescape(snip))
+        lines.append("     " + r["iri"])
+    return "\n".join(lines)
+
+
+def cmd_export(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Akoma Ntoso 3.0 of an act in one redaction, to a file or standard output."""
+    from ingest.akoma_ntoso.writer import export_act
+
+    from .. import resources
+    try:
+        with ctx.open_store(read_only=True) as store:
+            res = resources.resolve(store, ctx.settings, ctx.act_path(args.act).strip("/"), args.date)
+            body = export_act(store, res.work, res.expression)
+    except (resources.NotFound, ValueError) as exc:
+        err(str(exc))
+        return 2
+    if args.output:
+        with open(args.output, "wb") as fh:
+            fh.write(body)
+        print(f"{args.output}: {res.work} as of {res.version}", file=sys.stderr)
+    else:
+        sys.stdout.buffer.write(body)
+    return 0
+
+
+def add_show(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("show", help="print an act or provision by its ELI path")
+    p.add_argument("path", help="e.g. eli/ru/kodeks/1994/51-fz/art_196")
+    p.add_argument("--format", choices=["text", "json", "ttl", "jsonld"], default="text")
+    p.add_argument("--date", help="as of YYYY-MM-DD (latest redaction not after it)")
+    p.set_defaults(fn=cmd_show)
+
+
+def add_search(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("search", help="full-text search; citations such as 'ст. 196 ГК РФ' resolve first")
+    p.add_argument("query")
+    p.add_argument("--jurisdiction", action="append", help="ru, by (repeat or comma-separate)")
+    p.add_argument("--act", action="append", help="manifest key (ru-gk-1) or ELI path of an act")
+    p.add_argument("--type", action="append", help="act type: kodeks, konst, zakon …")
+    p.add_argument("--status", action="append", help="in_force (default), repealed, excluded or all")
+    p.add_argument("--date", help="as of YYYY-MM-DD")
+    p.add_argument("--limit", type=int, default=10)
+    p.add_argument("--offset", type=int, default=0)
+    p.add_argument("--backend", choices=["tantivy", "whoosh"], help=BACKEND_HELP)
+    p.add_argument("--json", action="store_true", help="the same JSON as GET /search")
+    p.set_defaults(fn=cmd_search)
+
+
+def add_export(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("export", help="an act in a standard format (Akoma Ntoso 3.0)")
+    p.add_argument("act", help="ELI path (eli/ru/kodeks/1994/51-fz) or manifest key (ru-gk-1)")
+    p.add_argument("--akn", action="store_true", required=True, help="Akoma Ntoso 3.0 XML")
+    p.add_argument("--date", help="the redaction in force on this date (default: the latest)")
+    p.add_argument("-o", "--output")
+    p.set_defaults(fn=cmd_export)

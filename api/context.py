@@ -1,0 +1,142 @@
+"""The application context: the one object that owns what the routes share.
+
+The store, the search backend, the thesaurus, the act aliases, the suggester, the SPARQL
+executor and every cache built from them live here, on `app.state.ctx`, and nowhere else
+(no module-level caches). Caches hold what only an ingest can change; an ingest always
+syncs the search index, so the index's state stamp is the data version: when it moves,
+`refresh()` drops every cache at once. The warm-up that fills them at start runs in a
+thread whose outcome (done, failed with the error) is logged and shown by /health.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import Request
+
+from ingest.config import Settings
+from ingest.index.backend import SearchBackend
+from ingest.index.querylang import Thesaurus
+from ingest.mappings.suggest import Suggester
+from ingest.sources import act_aliases
+from ingest.store import GraphStore
+
+from . import mappings as mapping_service, resources, search as search_service
+
+log = logging.getLogger("lexmap.api")
+
+
+@dataclass
+class WarmUp:
+    """What the start-up warm-up did: running, done or failed (with the error)."""
+
+    status: str = "not started"
+    error: str | None = None
+    seconds: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "error": self.error, "seconds": self.seconds}
+
+
+@dataclass
+class AppContext:
+    """Everything a request may use, built once per app."""
+
+    settings: Settings
+    store: GraphStore
+    backend: SearchBackend
+    thesaurus: Thesaurus
+    aliases: dict[str, str]
+    suggester: Suggester
+    sparql: Any = None                       # api.sparql_endpoint.SparqlExecutor, made in the lifespan
+    warm_up_state: WarmUp = field(default_factory=WarmUp)
+    _version: object = None
+    _acts: list[dict] | None = None
+    _known: dict[str, set[str]] | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def build(cls, settings: Settings, store: GraphStore, backend: SearchBackend) -> "AppContext":
+        """A context over an open store and backend (the app closes them if it opened them)."""
+        return cls(settings=settings, store=store, backend=backend, thesaurus=Thesaurus.load(settings.thesaurus),
+                   aliases=act_aliases(settings), suggester=Suggester(store))
+
+    # ------------------------------------------------------------------ cache coherence
+
+    def data_version(self) -> object:
+        """The stamp of the search index's state, which every ingest rewrites."""
+        path = getattr(self.backend, "state_file", None)
+        try:
+            return path.stat().st_mtime_ns if path is not None else None
+        except FileNotFoundError:
+            return None
+
+    def refresh(self) -> None:
+        """Drop every cache if an ingest changed the data since they were built."""
+        version = self.data_version()
+        if version != self._version:
+            with self._lock:
+                if version != self._version:
+                    self.invalidate()
+                    self._version = version
+
+    def invalidate(self) -> None:
+        """Forget everything built from the data (an ingest happened)."""
+        self._acts = None
+        self._known = None
+        self.suggester = Suggester(self.store)
+        self.backend.refresh_if_changed()
+
+    # ------------------------------------------------------------------ cached views
+
+    def acts(self) -> list[dict]:
+        """Every act with its latest redaction (list_acts takes ~1 s on the whole corpus)."""
+        self.refresh()
+        acts = self._acts
+        if acts is None:
+            acts = self._acts = resources.list_acts(self.store)
+        return acts
+
+    def known_filters(self) -> dict[str, set[str]]:
+        """Acts, jurisdictions and types the store holds, for checking search filters."""
+        self.refresh()
+        known = self._known
+        if known is None:
+            known = self._known = search_service.known_values(self.store)
+        return known
+
+    @property
+    def mappings(self) -> mapping_service.Context:
+        """What the mapping services need (store, base IRI, aliases)."""
+        return mapping_service.Context(self.store, self.settings.base_iri, self.aliases)
+
+    # ------------------------------------------------------------------ warm-up
+
+    def start_warm_up(self) -> threading.Thread:
+        """Fill, in the background, what the first requests would wait for: the act list and the
+        suggestion profiles of mapped acts (a cold gap analysis takes seconds, a warm one ~1 s)."""
+        thread = threading.Thread(target=self._warm_up, name="lexmap-warm-up", daemon=True)
+        self.warm_up_state = WarmUp(status="running")
+        thread.start()
+        return thread
+
+    def _warm_up(self) -> None:
+        started = time.perf_counter()
+        try:
+            self.acts()
+            suggester = self.suggester
+            for a, b in sorted(self.mappings.repo.act_pairs()):
+                suggester.pair(a, b)
+        except Exception as exc:  # noqa: BLE001 - shown in /health and logged; requests then build on demand
+            log.exception("warm-up failed; the first requests will be slower")
+            self.warm_up_state = WarmUp("failed", f"{type(exc).__name__}: {exc}", time.perf_counter() - started)
+            return
+        self.warm_up_state = WarmUp("done", None, round(time.perf_counter() - started, 2))
+
+
+def of(request: Request) -> AppContext:
+    """The context of the app serving `request`."""
+    return request.app.state.ctx

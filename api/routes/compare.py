@@ -1,0 +1,70 @@
+"""Comparisons: a redline of two provisions, a gap analysis of two acts, the changes between
+two redactions of an act. JSON, or the page for a browser; the gap analysis also as CSV."""
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from .. import compare as compare_service, context, mappings as mapping_service, page
+from ..negotiation import wants_html
+from ..schemas import ChangesAnswer, CompareAnswer, DiffAnswer, documented
+from .params import checked_date
+
+router = APIRouter(tags=["compare"])
+
+
+def _act(ctx: context.AppContext, ref: str, name: str) -> str:
+    try:
+        return mapping_service.act_iri(ctx.mappings, ref)
+    except mapping_service.BadRequest as exc:
+        raise compare_service.CompareError(f"{name}: {exc}", 404) from None
+
+
+@router.get("/diff", summary="Redline of two provisions", responses=documented(DiffAnswer, "text/html"))
+def diff(request: Request, left: str, right: str, mode: str = Query("words", pattern="^(words|lemmas)$"),
+         format: str | None = Query(None, pattern="^(json|html)$", description="json (default) or html; a "
+                                    "browser asking for text/html gets the page"),
+         left_date: str | None = None, right_date: str | None = None) -> Any:
+    """Word-level redline (insertions, deletions, replacements; lemma mode shows inflections) and a similarity."""
+    ctx = context.of(request)
+    checked_date(left_date, "left_date")
+    checked_date(right_date, "right_date")
+    result = compare_service.diff_provisions(ctx.store, ctx.settings, left, right, mode, left_date, right_date)
+    if wants_html(request, format):
+        return page.diff_page(request, result, {"left": left, "right": right, "mode": mode,
+                                                "left_date": left_date, "right_date": right_date})
+    return result
+
+
+@router.get("/compare", summary="Gap analysis of two acts",
+            responses=documented(CompareAnswer, "text/html", "text/csv"))
+def compare(request: Request, left_act: str, right_act: str,
+            format: str | None = Query(None, pattern="^(json|html|csv)$"),
+            show: str | None = Query(None, pattern="^(matched|diverging|missing)$",
+                                     description="html: only rows of this status")) -> Any:
+    """Provisions aligned through accepted mappings, then suggestions (marked); the gap register both
+    ways; a per-chapter summary (matched, diverging, missing). CSV is a correlation table."""
+    ctx = context.of(request)
+    left_iri, right_iri = _act(ctx, left_act, "left_act"), _act(ctx, right_act, "right_act")
+    result = compare_service.compare_acts(ctx.store, left_iri, right_iri, ctx.suggester, ctx.settings.base_iri)
+    if format == "csv":
+        return Response(compare_service.compare_csv(result), media_type="text/csv; charset=utf-8")
+    if wants_html(request, format):
+        return page.compare_page(request, result, {"left_act": left_act, "right_act": right_act}, show)
+    return result
+
+
+@router.get("/changes", summary="What changed between two redactions of an act",
+            responses=documented(ChangesAnswer, "text/html"))
+def changes(request: Request, act: str, from_: str = Query(..., alias="from"), to: str = Query(...),
+            format: str | None = Query(None, pattern="^(json|html)$")) -> Any:
+    """Articles added, repealed, changed (with redlines), renumbered or moved between two dates."""
+    ctx = context.of(request)
+    checked_date(from_, "from")
+    checked_date(to, "to")
+    result = compare_service.changes(ctx.store, ctx.settings, _act(ctx, act, "act"), from_, to)
+    if wants_html(request, format):
+        return page.changes_page(request, result, {"act": act, "from": from_, "to": to})
+    return result
