@@ -11,6 +11,7 @@ import io
 from collections import defaultdict
 
 from ingest.articles import Article as _Art, ArticleShelf, strip_head as _strip_head
+from ingest.identifiers import ELI_MARK, base_of, eli_of
 from ingest.mappings.repository import Filters, MappingRepository
 from ingest.mappings.suggest import Suggester
 from ingest.store import GraphStore
@@ -60,8 +61,8 @@ def diff_provisions(store: GraphStore, settings, left: str, right: str, mode: st
 
 def _eli(path: str) -> str:
     path = path.strip().strip("/")
-    if "/eli/" in path:
-        path = "eli/" + path.split("/eli/", 1)[1]
+    if ELI_MARK in path:
+        path = eli_of(path)
     return path if path.startswith("eli/") else "eli/" + path
 
 
@@ -93,7 +94,7 @@ def compare_acts(store: GraphStore, left_work: str, right_work: str, suggester: 
     if not left or not right:
         raise CompareError("an act has no articles in force to compare")
     by_iri = {a.iri: a for a in left + right}
-    repo = MappingRepository(store, base_iri or left_work.split("/eli/")[0])
+    repo = MappingRepository(store, base_iri or base_of(left_work))
     maps = [m for m in repo.list(Filters()) if m.lifecycle in ("accepted", "stale")]
     pairs: dict[str, list[dict]] = defaultdict(list)
     right_seen: set[str] = set()

@@ -18,7 +18,7 @@ from ingest.mappings.suggest import Suggester
 from ingest.store import GraphStore
 from ontology import PREFIXES
 
-from ingest.identifiers import parse_reference, work_of
+from ingest.identifiers import ELI_MARK, eli_of, file_stem, parse_reference, top_unit_of, work_of
 from ingest.query import catalog as q
 
 EXPORT_FORMATS = {"sssom": "text/tab-separated-values; charset=utf-8", "csv": "text/csv; charset=utf-8",
@@ -74,7 +74,7 @@ def _check(values: tuple[str, ...], table: dict, name: str) -> tuple[str, ...]:
 def as_json(m: Mapping, base_iri: str) -> dict:
     """The public JSON of a mapping."""
     def eli(iri: str | None) -> str | None:
-        return iri[len(base_iri) + 1:] if iri and iri.startswith(base_iri + "/") else iri
+        return eli_of(iri) if iri and iri.startswith(base_iri + ELI_MARK) else iri
     return {
         "id": m.record_id, "iri": mapping_iri(base_iri, m.record_id),
         "subject": {"iri": m.subject, "eli": eli(m.subject), "label": m.subject_label, "redaction": m.subject_version},
@@ -116,9 +116,9 @@ def for_provision(ctx: Context, iri: str) -> list[dict]:
     """Mappings of a provision, of its sub-provisions, and of its article when it is a part."""
     f = Filters(provision=iri)
     out = ctx.repo.list(f)
-    if "__" in iri:   # a part or point: its article's mappings concern it too
+    article = top_unit_of(iri)
+    if article != iri:   # a part or point: its article's mappings concern it too
         seen = {m.record_id for m in out}
-        article = iri.split("__", 1)[0]
         out += [m for m in ctx.repo.list(Filters(provision=article)) if m.record_id not in seen
                 and article in (m.subject, m.object)]
     return [as_json(m, ctx.base_iri) for m in out]
@@ -190,7 +190,7 @@ def curie_prefixes(ctx: Context, mappings: list[Mapping]) -> dict[str, str]:
     out = {"lexmapagent": f"{ctx.base_iri}/agent/"}
     for w, path in works.items():
         if w in used:
-            out[path.removeprefix("eli/").replace("/", "_")] = w + "/"
+            out[file_stem(path)] = w + "/"
     return out
 
 

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from ingest.identifiers import ELI_MARK, eli_of, top_unit_of
 from ingest.mappings.repository import MappingError, ReviewConflict, VersionMismatch
 
 from . import auth, context, resources, search as search_service, web_session
@@ -77,7 +78,7 @@ def _suggestions(request: Request, data: dict) -> list[dict]:
     """Per counterpart act: top candidates the mappings do not already name (any review state)."""
     ctx = _ctx(request)
     acts = act_titles(request)
-    article = data["iri"].split("__", 1)[0]
+    article = top_unit_of(data["iri"])
     named = {x for m in data.get("mappings", []) for x in
              ((m["subject"] or {}).get("iri"), (m["object"] or {}).get("iri")) if x}
     out = []
@@ -131,7 +132,7 @@ def build_router() -> APIRouter:
             cited = [i for c in (results or {}).get("citations", []) for i in c["iris"]]
             if results and len(cited) == 1 and results["results"] and all(x["citation"] for x in results["results"]):
                 # a bare citation goes straight to the provision
-                return RedirectResponse("/" + results["results"][0]["iri"].split("/", 3)[3], status_code=303)
+                return RedirectResponse("/" + eli_of(results["results"][0]["iri"]), status_code=303)
         acts = all_acts(request)
         return render(request, "index.html", acts=acts, q=q or "", results=results, error=error,
                       jurisdiction=jur, act=acts_f, offset=offset, act_by_path={a["eli"]: a for a in acts},
@@ -226,8 +227,8 @@ def _target(request: Request, ref: str) -> str | None:
     ref = ref.strip()
     if not ref:
         return None
-    if "/eli/" in ref:
-        ref = "eli/" + ref.split("/eli/", 1)[1]
+    if ELI_MARK in ref:
+        ref = eli_of(ref)
     if ref.startswith("eli/"):
         return ref.split("?", 1)[0].split("#", 1)[0]
     try:
@@ -238,7 +239,7 @@ def _target(request: Request, ref: str) -> str | None:
     if len(iris) != 1:
         raise mapping_service.BadRequest(f"the citation {ref!r} names {len(iris)} provisions; give one "
                                          "(e.g. 'ст. 197 ГК Республики Беларусь') or its ELI path")
-    return "eli/" + iris[0].split("/eli/", 1)[1]
+    return eli_of(iris[0])
 
 
 def _auth_ru(exc: auth.AuthError) -> str:

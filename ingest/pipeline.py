@@ -22,6 +22,7 @@ from typing import Callable, TypeVar
 
 from .adapters.safe_io import SourceError
 from .config import PROJECT_ROOT, Settings
+from .identifiers import work_of
 from .index.backend import SearchBackend
 from .index.indexer import open_backend, rebuild as rebuild_index, sync
 from .load import ActReport, ingest, parse_source, summary_table
@@ -150,7 +151,7 @@ def select_acts(manifest: Manifest, keys: Sequence[str] | None) -> list[ActEntry
 
 def changed_works(reports: list[ActReport]) -> set[str]:
     """Work IRIs of the acts a run loaded anew (a redaction graph is `{work}/{date}/{lang}`)."""
-    return {r.graph.rsplit("/", 2)[0] for r in reports if r.status == "loaded"}
+    return {work_of(r.graph) for r in reports if r.status == "loaded"}
 
 
 def sync_index(store: GraphStore, settings: Settings, *, backend: SearchBackend | None = None,

@@ -6,6 +6,8 @@ import html
 import re
 import sys
 
+from ingest.identifiers import eli_of
+
 from ..params import split
 from .context import CliContext, err, print_json
 from .ingest import BACKEND_HELP
@@ -44,7 +46,7 @@ def eli_path(ref: str) -> str:
     """'eli/…' from an ELI path, a full IRI or a path without its 'eli/'."""
     path = ref.strip("/")
     if path.startswith("http"):
-        path = "eli/" + path.split("/eli/", 1)[1]
+        path = eli_of(path)
     return path if path.startswith("eli/") else "eli/" + path
 
 
