@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from typing import Iterable, Mapping
-from .query import catalog as q, literal
+from .query import catalog as q
 
 STATUS_NAMES = {"InForce": "in_force", "Repealed": "repealed", "Excluded": "excluded"}
 _STUB = {"repealed": "(утратил силу)", "excluded": "(исключен)"}
@@ -48,11 +48,6 @@ def render(rows: Iterable[Mapping[str, str | None]]) -> str:
     while wraps:
         lines.append(wraps.pop()[1])
     return "\n".join(x for x in lines if x)
-
-
-def sparql_literal(value: str) -> str:
-    """A string as a SPARQL literal (kept for callers; the query layer's `literal`)."""
-    return literal(value)
 
 
 def provision_text(store, work: str, expression: str, eid: str) -> str:

@@ -178,34 +178,8 @@ def _key(table: dict, iri: str | None) -> str | None:
     return iri
 
 
-# One SELECT row per mapping: the store side reads mappings with this pattern.
-SELECT_FIELDS = """
-    ?m a lexmap:Mapping ; lexmap:recordId ?record_id ; owl:annotatedSource ?subject ;
-       owl:annotatedProperty ?predicate ; owl:annotatedTarget ?object ;
-       sssom:mapping_justification ?justification ; sssom:confidence ?confidence ;
-       sssom:author_id ?author ; sssom:mapping_date ?mapping_date ;
-       lexmap:harmonization ?harmonization ; lexmap:lifecycle ?lifecycle .
-    OPTIONAL { ?m sssom:predicate_modifier ?predicate_modifier }
-    OPTIONAL { ?m sssom:author_label ?author_label }
-    OPTIONAL { ?m sssom:reviewer_id ?reviewer }
-    OPTIONAL { ?m sssom:reviewer_label ?reviewer_label }
-    OPTIONAL { ?m sssom:subject_label ?subject_label }
-    OPTIONAL { ?m sssom:object_label ?object_label }
-    OPTIONAL { ?m sssom:subject_source_version ?subject_version }
-    OPTIONAL { ?m sssom:object_source_version ?object_version }
-    OPTIONAL { ?m lexmap:subjectTextHash ?subject_hash }
-    OPTIONAL { ?m lexmap:objectTextHash ?object_hash }
-    OPTIONAL { ?m sssom:comment ?comment }
-    OPTIONAL { ?m lexmap:setRelation ?relation }
-    OPTIONAL { ?m lexmap:rationale ?rationale }
-    OPTIONAL { ?m lexmap:strength ?strength }
-    OPTIONAL { ?m lexmap:mappingSet ?mapping_set }
-    OPTIONAL { ?m lexmap:staleFrom ?stale_from }
-"""
-
-
 def from_row(row: dict[str, str]) -> Mapping:
-    """A Mapping from a SELECT row over SELECT_FIELDS."""
+    """A Mapping from a row of the mapping_get / mapping_list / mapping_rows queries."""
     return Mapping(
         subject=row["subject"], object=row["object"],
         relation=_key(RELATIONS, row.get("relation")), harmonization=_key(HARMONIZATION, row["harmonization"]),

@@ -23,7 +23,7 @@ def iriref(value: str) -> str:
 
 
 def irirefs(values: Iterable[str]) -> str:
-    """Several IRIs separated by spaces (for VALUES and IN lists)."""
+    """Several IRIs separated by spaces (for VALUES; IN needs commas)."""
     return " ".join(iriref(v) for v in values)
 
 
