@@ -13,7 +13,7 @@ from datetime import date
 
 from ingest.index.analysis import _TOKEN, STOP_WORDS, fold, terms_of
 from ingest.index.backend import Filters, Hit, SearchBackend
-from ingest.index.querylang import Node, QueryError, Thesaurus, all_terms, check_text, parse  # noqa: F401
+from ingest.index.querylang import MAX_DEPTH, Node, QueryError, Thesaurus, all_terms, check_text, parse  # noqa: F401
 from ingest.query import catalog as q
 from ingest.store import GraphStore
 
@@ -44,7 +44,7 @@ class Request:
     date: str | None = None
     limit: int = 10
     offset: int = 0
-    max_depth: int = 20      # nesting allowed in the query language (Limits.query_max_depth)
+    max_depth: int = MAX_DEPTH   # nesting allowed in the query language (Limits.query_max_depth)
 
 
 def known_values(store: GraphStore) -> dict[str, set[str]]:
