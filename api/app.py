@@ -17,7 +17,7 @@ from ingest.index.backend import SearchBackend
 from ingest.index.indexer import open_backend
 from ingest.store import GraphStore, open_store
 
-from . import auth, errors, guard, sparql_endpoint, static_docs
+from . import auth, errors, guard, mcp_server, sparql_endpoint, static_docs
 from .context import AppContext
 from .problems import PROBLEM_RESPONSES
 from .routes import routers
@@ -59,6 +59,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         app.state.ctx = AppContext.build(settings, store, backend)
     for router in routers():
         app.include_router(router)
+    mcp_server.mount(app, settings)     # /mcp: the MCP server (streamable HTTP), read-only tools
     static_docs.install(app)
     errors.install(app)
     limits = settings.limits

@@ -1,7 +1,11 @@
 """Comparisons for drafters: two provisions, two acts (gap analysis), two redactions.
 
 All three read texts from the graph (the redaction in force on a date, the
-latest by default) and redline with api.redline.
+latest by default) and redline with api.redline. A text whose source is recorded as
+incomplete (`lexmap:sourceDefect`: a list missing or cut in the source, no text) is compared
+as "text missing in the source", never as deletions: each answer counts the articles
+affected (`text_missing`) and says so in Russian (`notice`). Reviewed mappings and the
+suggester's proposals are counted apart everywhere.
 """
 from __future__ import annotations
 
@@ -10,18 +14,41 @@ from concurrent.futures import ThreadPoolExecutor
 import io
 from collections import defaultdict
 
-from ingest.articles import Article as _Art, ArticleShelf, strip_head as _strip_head
+from ingest.articles import Article as _Art, ArticleShelf, is_text_defect, strip_head as _strip_head, text_defects
 from ingest.identifiers import ELI_MARK, base_of, eli_of
-from ingest.mappings.repository import Filters, MappingRepository
+from ingest.mappings.repository import MappingRepository, MappingTable
 from ingest.mappings.suggest import Suggester
 from ingest.store import GraphStore
 from ingest.text import provision_texts, status_name
 
 from . import resources
-from .redline import redline, similarity
+from .mappings import ranked_many
+from .redline import redline, similarity, with_missing_text
 from ingest.query import catalog as q
 
-SUGGESTION_FLOOR = 0.35   # below this the best candidate is no counterpart at all
+SUGGESTION_FLOOR = 0.35   # below this score (without a calibration) the best candidate is no counterpart
+PROBABILITY_FLOOR = 0.5   # below this calibrated probability the best candidate is no counterpart
+TEXT_MISSING_NOTICE = ("Текст {n} {what} в источнике неполон (перечень отсутствует или обрывается): "
+                       "недостающее показано как «нет в источнике», а не как исключённое.")
+
+
+def text_missing_notice(n: int) -> str | None:
+    """The Russian notice shown when `n` compared articles have text missing in their source."""
+    if not n:
+        return None
+    what = "статьи" if n % 10 == 1 and n % 100 != 11 else "статей"
+    return TEXT_MISSING_NOTICE.format(n=n, what=what)
+
+
+def honest_redline(left: str, right: str, left_defects: list[str], right_defects: list[str],
+                   mode: str = "words") -> dict:
+    """The redline of two texts, with what a side's incomplete source lacks marked "missing"."""
+    result = redline(left, right, mode)
+    if right_defects:
+        result = with_missing_text(result, "right")
+    if left_defects:
+        result = with_missing_text(result, "left")
+    return result
 
 
 class CompareError(ValueError):
@@ -52,11 +79,15 @@ def diff_provisions(store: GraphStore, settings, left: str, right: str, mode: st
         sides.append(data)
     a, b = sides
     body = lambda d: _body(d)  # noqa: E731
+    defects = {name: [x for x in d.get("source_defects") or [] if is_text_defect(x)]
+               for name, d in (("left", a), ("right", b))}
     try:
-        result = redline(body(a), body(b), mode)
+        result = honest_redline(body(a), body(b), defects["left"], defects["right"], mode)
     except ValueError as exc:
         raise CompareError(str(exc)) from None
-    return {"left": _side(a), "right": _side(b), **result}
+    n = sum(1 for v in defects.values() if v)
+    return {"left": _side(a), "right": _side(b), **result, "source_defects": defects, "text_missing": n,
+            "notice": text_missing_notice(n)}
 
 
 def _eli(path: str) -> str:
@@ -83,8 +114,10 @@ def _side(d: dict) -> dict:
 # ------------------------------------------------------------------ act vs act (gap analysis)
 
 def compare_acts(store: GraphStore, left_work: str, right_work: str, suggester: Suggester | None = None,
-                 base_iri: str = "") -> dict:
-    """Correlation of two acts: accepted mappings first, suggestions second (marked), gaps both ways."""
+                 base_iri: str = "", table: MappingTable | None = None) -> dict:
+    """Correlation of two acts: accepted mappings first, suggestions second (marked), gaps both ways.
+
+    `table`: the mappings as kept by the caller (the app context's memo); None reads them."""
     if left_work == right_work:
         raise CompareError("left_act and right_act are the same act; use /changes to compare its redactions")
     # the store answers both acts' queries at once (pyoxigraph releases the GIL): half the cold time
@@ -94,8 +127,9 @@ def compare_acts(store: GraphStore, left_work: str, right_work: str, suggester: 
     if not left or not right:
         raise CompareError("an act has no articles in force to compare")
     by_iri = {a.iri: a for a in left + right}
-    repo = MappingRepository(store, base_iri or base_of(left_work))
-    maps = [m for m in repo.list(Filters()) if m.lifecycle in ("accepted", "stale")]
+    if table is None:
+        table = MappingRepository(store, base_iri or base_of(left_work)).table()
+    maps = [m for m in table.select() if m.lifecycle in ("accepted", "stale")]
     pairs: dict[str, list[dict]] = defaultdict(list)
     right_seen: set[str] = set()
     gaps_curated: dict[str, dict] = {}
@@ -117,47 +151,81 @@ def compare_acts(store: GraphStore, left_work: str, right_work: str, suggester: 
             right_seen.add(o)
     if suggester is not None:
         todo = [a.iri for a in left if a.iri not in pairs and a.iri not in gaps_curated]
-        for iri, cands in suggester.suggest_many(todo, left_work, right_work, 1).items():
+        for iri, cands in ranked_many(table, suggester, todo, left_work, right_work, 1).items():
             best = cands[0]
             a = by_iri[iri]
-            if best.score >= SUGGESTION_FLOOR:
+            sure = best.probability if best.probability is not None else None
+            if (sure is not None and sure >= PROBABILITY_FLOOR) or (sure is None and best.score >= SUGGESTION_FLOOR):
                 pairs[a.iri].append({"right": best.iri, "relation": None, "harmonization": None,
-                                     "confidence": round(best.score, 3), "source": "suggestion", "mapping": None,
-                                     "stale": False, "comment": None})
+                                     "confidence": round(sure if sure is not None else best.score, 3),
+                                     "probability": None if sure is None else round(sure, 3),
+                                     "source": "suggestion", "mapping": None, "stale": False, "comment": None})
                 right_seen.add(best.iri)
     rows = []
     for a in left:
         if a.iri in pairs:
             for p in pairs[a.iri]:
                 b = by_iri[p["right"]]
-                sim = similarity(a.text, b.text)
+                if a.defects or b.defects:
+                    sim = honest_redline(a.text, b.text, list(a.defects), list(b.defects))["similarity"]
+                else:
+                    sim = similarity(a.text, b.text)
                 rows.append({**p, "left": _art(a), "right": _art(b), "similarity": sim,
-                             "status": _status(p, sim)})
+                             "status": _status(p, sim), "reviewed": p["source"] == "mapping",
+                             "text_missing": _missing(a, b)})
         else:
             rows.append({"left": _art(a), "right": None, "relation": None, "harmonization": "divergent",
                          "source": "mapping" if a.iri in gaps_curated else "none",
                          "mapping": gaps_curated.get(a.iri, {}).get("mapping"),
                          "comment": gaps_curated.get(a.iri, {}).get("comment"), "similarity": 0.0,
-                         "confidence": None, "stale": False, "status": "missing"})
+                         "confidence": None, "stale": False, "status": "missing",
+                         "reviewed": a.iri in gaps_curated, "text_missing": _missing(a, None)})
     right_only = [{"right": _art(b), "source": "mapping" if b.iri in gaps_curated else "none",
-                   "comment": gaps_curated.get(b.iri, {}).get("comment")}
+                   "reviewed": b.iri in gaps_curated, "comment": gaps_curated.get(b.iri, {}).get("comment")}
                   for b in right if b.iri not in right_seen]
     chapters: dict[str, dict] = {}
     for r in rows:
-        c = chapters.setdefault(r["left"]["chapter"], {"chapter": r["left"]["chapter"], "matched": 0,
-                                                         "diverging": 0, "missing": 0})
+        c = chapters.setdefault(r["left"]["chapter"], {
+            "chapter": r["left"]["chapter"], "title": r["left"]["chapter_title"], "matched": 0, "diverging": 0,
+            "missing": 0, **{f"{k}_{s}": 0 for k in _KINDS for s in _STATUSES}})
         c[r["status"]] += 1
-    counts = {k: sum(1 for r in rows if r["status"] == k) for k in ("matched", "diverging", "missing")}
+        c[f"{_kind(r)}_{r['status']}"] += 1
+    counts = {k: sum(1 for r in rows if r["status"] == k) for k in _STATUSES}
+    split = {f"{k}_{s}": sum(1 for r in rows if _kind(r) == k and r["status"] == s) for k in _KINDS for s in _STATUSES}
+    affected = len({r["left"]["iri"] for r in rows if r["text_missing"]})
     return {"left_act": left_work, "right_act": right_work, "pairs": rows, "right_only": right_only,
             "chapters": list(chapters.values()),
-            "summary": {**counts, "left_articles": len(left), "right_articles": len(right),
+            "summary": {**counts, **split, "left_articles": len(left), "right_articles": len(right),
                         "right_without_counterpart": len(right_only),
+                        # articles, not rows: an article with two reviewed counterparts counts once
+                        **{name: len({r["left"]["iri"] for r in rows if _kind(r) == k})
+                           for name, k in (("reviewed", "reviewed"), ("suggested", "suggested"), ("unmatched", "none"))},
                         "from_mappings": sum(1 for r in rows if r["source"] == "mapping" and r["right"]),
-                        "from_suggestions": sum(1 for r in rows if r["source"] == "suggestion")}}
+                        "from_suggestions": sum(1 for r in rows if r["source"] == "suggestion"),
+                        "text_missing": affected},
+            "notice": text_missing_notice(affected)}
+
+
+_STATUSES = ("matched", "diverging", "missing")
+# reviewed: a reviewed mapping (or a reviewed "no counterpart"); suggested: the suggester's
+# proposal, nobody has checked it; none: neither
+_KINDS = ("reviewed", "suggested", "none")
+
+
+def _kind(row: dict) -> str:
+    return "reviewed" if row["source"] == "mapping" else "suggested" if row["source"] == "suggestion" else "none"
+
+
+def _missing(a: _Art, b: _Art | None) -> dict | None:
+    """The text-missing defects of the two sides, or None when both texts are whole."""
+    if not a.defects and not (b and b.defects):
+        return None
+    return {"left": list(a.defects), "right": list(b.defects) if b else []}
 
 
 def _art(a: _Art) -> dict:
-    return {"iri": a.iri, "eid": a.eid, "label": a.label, "title": a.title, "chapter": a.chapter}
+    return {"iri": a.iri, "eid": a.eid, "label": a.label, "title": a.title, "chapter": a.chapter,
+            "chapter_title": a.chapter_title}
 
 
 def _status(p: dict, similarity: float) -> str:
@@ -175,17 +243,22 @@ def compare_csv(result: dict) -> str:
     out = io.StringIO()
     w = csv.writer(out)
     w.writerow(["глава", "статья", "наименование", "соотношение", "статья (другая юрисдикция)", "наименование",
-                "гармонизация", "сходство текста", "основание", "соответствие", "комментарий"])
+                "гармонизация", "сходство текста", "основание", "соответствие", "комментарий", "вероятность",
+                "текст в источнике"])
     for r in result["pairs"]:
         b = r["right"] or {}
-        w.writerow([r["left"]["chapter"], r["left"]["label"], r["left"]["title"],
+        chapter = " ".join(x for x in (r["left"]["chapter"], r["left"].get("chapter_title") or "") if x)
+        w.writerow([chapter, r["left"]["label"], r["left"]["title"],
                     r["relation"] or ("нет соответствия" if not b else "предложено"), b.get("label", ""),
                     b.get("title", ""), r["harmonization"] or "", f"{r['similarity']:.2f}",
-                    {"mapping": "соответствие", "suggestion": "предложение системы", "none": ""}[r["source"]],
-                    r["mapping"] or "", r["comment"] or ""])
+                    {"mapping": "проверено", "suggestion": "предложение системы, не проверено", "none": ""}[r["source"]],
+                    r["mapping"] or "", r["comment"] or "",
+                    "" if r.get("probability") is None else f"{r['probability']:.2f}",
+                    "неполный (перечень отсутствует или обрывается)" if r.get("text_missing") else ""])
     for r in result["right_only"]:
         b = r["right"]
-        w.writerow(["", "", "", "нет соответствия", b["label"], b["title"], "divergent", "", "", "", r["comment"] or ""])
+        w.writerow(["", "", "", "нет соответствия", b["label"], b["title"], "divergent", "",
+                    "проверено" if r.get("reviewed") else "", "", r["comment"] or "", "", ""])
     return out.getvalue()
 
 
@@ -217,10 +290,12 @@ def changes(store: GraphStore, settings, act_path: str, date_from: str, date_to:
     b = _redaction_articles(store, new.work, new.expression)
     ta = provision_texts(store, old.work, old.expression, set(a))
     tb = provision_texts(store, new.work, new.expression, set(b))
+    da, db = text_defects(store, old.expression), text_defects(store, new.expression)
     norm = lambda t: " ".join(_strip_head(t).split())  # noqa: E731
     out = {"act": old.work, "from": {"date": date_from, "redaction": old.version},
            "to": {"date": date_to, "redaction": new.version}, "unit": next(iter(a.values()))["kind"] if a else "article",
-           "added": [], "repealed": [], "changed": [], "renumbered": [], "moved": [], "removed": []}
+           "added": [], "repealed": [], "changed": [], "renumbered": [], "moved": [], "removed": [],
+           "text_missing": []}
     # renumbered: the old text, unchanged, now stands under another number (and its old
     # number is gone or holds another text) — an insertion shifted the numbering
     new_by_text: dict[str, list[str]] = defaultdict(list)
@@ -275,16 +350,31 @@ def changes(store: GraphStore, settings, act_path: str, date_from: str, date_to:
             continue   # its number now holds another, renumbered text: reported above
         if norm(ta.get(e, "")) != norm(tb.get(e, "")) and y["status"] == "in_force":
             item = {**_ref(y)}
+            cut = {"from": da.get(e, []), "to": db.get(e, [])}
+            if cut["from"] or cut["to"]:
+                # a source lost text: what is missing is not a repeal; an article whose only
+                # difference is that is listed apart, not as changed
+                r = honest_redline(_strip_head(ta.get(e, "")), _strip_head(tb.get(e, "")), cut["from"], cut["to"])
+                item["source_defects"] = cut
+                if with_redlines or r["identical"]:
+                    item.update(similarity=r["similarity"], stats=r["stats"], ops=r["ops"])
+                (out["text_missing"] if r["identical"] else out["changed"]).append(item)
+                continue
             if with_redlines:
                 r = redline(_strip_head(ta.get(e, "")), _strip_head(tb.get(e, "")))
                 item.update(similarity=r["similarity"], stats=r["stats"], ops=r["ops"])
             out["changed"].append(item)
     # document order: each unit's place in the new redaction, or in the old one when it is gone
     place = {x["iri"]: x["sort"] for x in a.values()} | {x["iri"]: x["sort"] for x in b.values()}
-    for key in ("added", "repealed", "changed", "moved", "removed"):
+    for key in ("added", "repealed", "changed", "moved", "removed", "text_missing"):
         out[key].sort(key=lambda x: place[x["iri"]])
     out["renumbered"].sort(key=lambda x: place[x["from"]["iri"]])
-    out["summary"] = {k: len(out[k]) for k in ("added", "repealed", "changed", "renumbered", "moved", "removed")}
+    out["summary"] = {k: len(out[k]) for k in ("added", "repealed", "changed", "renumbered", "moved", "removed",
+                                               "text_missing")}
+    # every compared article with text missing in either source, changed or not
+    affected = len(out["text_missing"]) + sum(1 for x in out["changed"] if "source_defects" in x)
+    out["summary"]["text_missing_changed"] = affected - len(out["text_missing"])
+    out["notice"] = text_missing_notice(affected)
     return out
 
 

@@ -13,7 +13,8 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
 
 from fastapi import Request
 
@@ -27,6 +28,8 @@ from ingest.store import GraphStore
 from . import mappings as mapping_service, resources, search as search_service
 
 log = logging.getLogger("lexmap.api")
+T = TypeVar("T")
+MEMO_ENTRIES = 512      # past this many entries the memo starts again (keys come from requests)
 
 
 @dataclass
@@ -57,6 +60,7 @@ class AppContext:
     _acts: list[dict] | None = None
     _known: dict[str, set[str]] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _memo: dict[tuple[str, Hashable], tuple[object, Any]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, settings: Settings, store: GraphStore, backend: SearchBackend) -> "AppContext":
@@ -74,6 +78,45 @@ class AppContext:
         except FileNotFoundError:
             return None
 
+    def data_token(self) -> object:
+        """What every memo entry depends on: a value that changes with every write (a mapping,
+        a review, a curated load, an ingest) by any process. None when the store cannot tell
+        its writes: then nothing is memoised.
+
+        Read on every call, never remembered, so the next request in any worker sees a write
+        made through another. Its parts: the store's data token (embedded store: this
+        process's write generation, exact since no other process can write it; remote store,
+        as under `lexmap serve --workers N`: a value each write replaces in its own
+        transaction, one small query — ingest.store.STATE_GRAPH says why it lives in the store
+        and not in a file) and the search index's state stamp (an ingest rewrites the index
+        after the store)."""
+        token = getattr(self.store, "data_token", None)
+        return None if token is None else (self.data_version(), token())
+
+    def memo(self, kind: str, key: Hashable, build: Callable[[], T]) -> T:
+        """`build()`, kept under (kind, key) until the data token changes.
+
+        Each entry holds the token read before it was built: a write during the build gives
+        a new token, so what the build may have read before the write is never served after
+        it. Values are shared between requests: callers must not change them."""
+        token = self.data_token()
+        if token is None:
+            return build()
+        entry = self._memo.get((kind, key))
+        if entry is not None and entry[0] == token:
+            return entry[1]
+        value = build()
+        with self._lock:
+            if len(self._memo) >= MEMO_ENTRIES or any(t != token for t, _ in self._memo.values()):
+                self._memo.clear()     # stale entries go at once: they are never read again
+            self._memo[(kind, key)] = (token, value)
+        return value
+
+    def drop_memo(self) -> None:
+        """Forget every memo entry (the benches time the uncached path with it)."""
+        with self._lock:
+            self._memo.clear()
+
     def refresh(self) -> None:
         """Drop every cache if an ingest changed the data since they were built."""
         version = self.data_version()
@@ -87,6 +130,7 @@ class AppContext:
         """Forget everything built from the data (an ingest happened)."""
         self._acts = None
         self._known = None
+        self._memo.clear()
         self.suggester = Suggester(self.store)
         self.backend.refresh_if_changed()
 
@@ -111,7 +155,7 @@ class AppContext:
     @property
     def mappings(self) -> mapping_service.Context:
         """What the mapping services need (store, base IRI, aliases)."""
-        return mapping_service.Context(self.store, self.settings.base_iri, self.aliases)
+        return mapping_service.Context(self.store, self.settings.base_iri, self.aliases, self.memo)
 
     # ------------------------------------------------------------------ warm-up
 

@@ -36,7 +36,7 @@ HEADERS = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"
            (b"permissions-policy", b"camera=(), microphone=(), geolocation=()")]
 
 WRITE_PATHS = re.compile(r"^/mappings(?:/[^/]+/review)?/?$")
-EXPENSIVE_PATHS = re.compile(r"^/(?:sparql|compare|changes|mappings/export)/?$")
+EXPENSIVE_PATHS = re.compile(r"^/(?:sparql|compare|changes|mappings/export|feeds/[a-z]+\.atom)/?$")
 
 
 class BodyTooLarge(HTTPException):

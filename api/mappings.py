@@ -6,15 +6,18 @@ import csv
 import io
 import json
 import uuid
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
-from rdflib import Graph
+import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal
 
 from ingest.mappings.model import (HARMONIZATION, LIFECYCLE, NO_TERM_FOUND, RATIONALES, RELATIONS, Mapping,
                                    mapping_iri, today)
-from ingest.mappings.repository import Filters, MappingError, MappingRepository
+from ingest.mappings.repository import Filters, MappingError, MappingRepository, MappingTable
 from ingest.mappings.sssom_tsv import write as write_sssom
-from ingest.mappings.suggest import Suggester
+from ingest.mappings.suggest import DEFAULT_WEIGHTS, Candidate, Suggester
 from ingest.store import GraphStore
 from ontology import PREFIXES
 
@@ -23,6 +26,9 @@ from ingest.query import catalog as q
 
 EXPORT_FORMATS = {"sssom": "text/tab-separated-values; charset=utf-8", "csv": "text/csv; charset=utf-8",
                   "ttl": "text/turtle; charset=utf-8", "jsonld": "application/ld+json"}
+
+
+T = TypeVar("T")
 
 
 class BadRequest(ValueError):
@@ -34,10 +40,21 @@ class Context:
     store: GraphStore
     base_iri: str
     aliases: dict[str, str]          # manifest key -> ELI path of the act
+    # AppContext.memo: keeps what is read from the data until it changes (None: nothing kept, the CLI)
+    memo: Callable[[str, Hashable, Callable[[], Any]], Any] | None = None
 
     @property
     def repo(self) -> MappingRepository:
         return MappingRepository(self.store, self.base_iri)
+
+    def cached(self, kind: str, key: Hashable, build: Callable[[], T]) -> T:
+        """`build()`, kept by the memo (if any) until the next write."""
+        return self.memo(kind, key, build) if self.memo is not None else build()
+
+    def table(self) -> MappingTable:
+        """Every mapping, kept until the next write: lists, exports, a provision's mappings,
+        the suggester's anchors and the gap analysis all filter it in memory."""
+        return self.cached("mapping table", None, self.repo.table)
 
 
 def to_iri(ctx: Context, ref: str) -> str:
@@ -107,20 +124,23 @@ def list_mappings(ctx: Context, source: str | None = None, target: str | None = 
         f.act = act_iri(ctx, act)
     if provision:
         f.provision = provision_iri(ctx, provision)[0]
-    allm = ctx.repo.list(f)
+    allm = ctx.table().select(f)
     return {"total": len(allm), "offset": offset, "limit": limit,
             "mappings": [as_json(m, ctx.base_iri) for m in allm[offset:offset + limit]]}
 
 
 def for_provision(ctx: Context, iri: str) -> list[dict]:
     """Mappings of a provision, of its sub-provisions, and of its article when it is a part."""
-    f = Filters(provision=iri)
-    out = ctx.repo.list(f)
+    table = ctx.table()
+    out = table.select(Filters(provision=iri))
     article = top_unit_of(iri)
     if article != iri:   # a part or point: its article's mappings concern it too
         seen = {m.record_id for m in out}
-        out += [m for m in ctx.repo.list(Filters(provision=article)) if m.record_id not in seen
+        out += [m for m in table.select(Filters(provision=article)) if m.record_id not in seen
                 and article in (m.subject, m.object)]
+    # real counterparts first: `not_related` and no-counterpart rows after them (stable: the
+    # table's order holds within each group)
+    out.sort(key=lambda m: (m.relation == "not_related", m.relation is None))
     return [as_json(m, ctx.base_iri) for m in out]
 
 
@@ -177,10 +197,35 @@ def suggest(ctx: Context, suggester: Suggester, source: str, target_act: str, li
     if jur.get(src_work) == jur.get(tgt):
         raise BadRequest("source and target act are in the same jurisdiction; suggestions cross jurisdictions")
     try:
-        cands = suggester.suggest(src, src_work, tgt, limit)
+        cands = ranked(ctx.table(), suggester, src, src_work, tgt, limit)
     except KeyError as exc:
         raise BadRequest(str(exc.args[0])) from None
     return {"source": src, "target_act": tgt, "candidates": [c.as_dict() for c in cands]}
+
+
+def ranked(table: MappingTable, suggester: Suggester, source_iri: str, source_work: str, target_work: str,
+           k: int = 5) -> list[Candidate]:
+    """`Suggester.suggest` with its anchors (the accepted mappings between the two acts) taken
+    from a mapping table (the one `Context.table` keeps) instead of two queries per call;
+    KeyError when `source_iri` is not an article in force (nor inside one)."""
+    model = suggester.pair(source_work, target_work)
+    article = source_iri
+    while article not in model.source.by_iri and "__" in article:
+        article = article.rsplit("__", 1)[0]
+    src = model.source.by_iri.get(article)
+    if src is None:
+        raise KeyError(f"{source_iri} is not an article in force of {source_work} (nor inside one)")
+    anchors = model.anchors_from(table.accepted_pairs(source_work, target_work), exclude=src.iri)
+    return model.rank(src, anchors, DEFAULT_WEIGHTS, k)
+
+
+def ranked_many(table: MappingTable, suggester: Suggester, source_iris: list[str], source_work: str,
+                target_work: str, k: int = 1) -> dict[str, list[Candidate]]:
+    """`Suggester.suggest_many` with the anchors from a mapping table."""
+    model = suggester.pair(source_work, target_work)
+    anchors = model.anchors_from(table.accepted_pairs(source_work, target_work))
+    return {iri: model.rank(model.source.by_iri[iri], anchors, DEFAULT_WEIGHTS, k)
+            for iri in source_iris if iri in model.source.by_iri}
 
 
 def curie_prefixes(ctx: Context, mappings: list[Mapping]) -> dict[str, str]:
@@ -195,7 +240,12 @@ def curie_prefixes(ctx: Context, mappings: list[Mapping]) -> dict[str, str]:
 
 
 def export(ctx: Context, fmt: str, source_act: str | None = None, target_act: str | None = None) -> tuple[str, str]:
-    """(body, media type) of the mappings between two acts (or all) in sssom|csv|ttl|jsonld."""
+    """(body, media type) of the mappings between two acts (or all) in sssom|csv|ttl|jsonld,
+    kept until the next write (or the next day: the SSSOM header carries today's date)."""
+    return ctx.cached("export", (fmt, source_act, target_act, today()), lambda: _export(ctx, fmt, source_act, target_act))
+
+
+def _export(ctx: Context, fmt: str, source_act: str | None, target_act: str | None) -> tuple[str, str]:
     if fmt not in EXPORT_FORMATS:
         raise BadRequest(f"format {fmt!r}: use one of {', '.join(EXPORT_FORMATS)}")
     f = Filters()
@@ -203,13 +253,14 @@ def export(ctx: Context, fmt: str, source_act: str | None = None, target_act: st
         f.source_act = act_iri(ctx, source_act)
     if target_act:
         f.target_act = act_iri(ctx, target_act)
-    mappings = ctx.repo.list(f)
+    table = ctx.table()
+    mappings = table.select(f)
     if target_act:
         # a provision with no counterpart has no target act: keep the gaps of either act
         have = {x.record_id for x in mappings}
         for work in (f.source_act, f.target_act):
             if work:
-                mappings += [m for m in ctx.repo.list(Filters(source_act=work))
+                mappings += [m for m in table.select(Filters(source_act=work))
                              if m.no_counterpart and m.record_id not in have]
                 have = {x.record_id for x in mappings}
     if fmt == "sssom":
@@ -234,12 +285,25 @@ def export(ctx: Context, fmt: str, source_act: str | None = None, target_act: st
         return out.getvalue(), EXPORT_FORMATS[fmt]
     from ingest.mappings.model import to_graph
     g = to_graph(mappings, ctx.base_iri, Graph())
-    for p, ns in PREFIXES.items():
-        g.bind(p, ns)
+    # Oxigraph's serializers: rdflib's Turtle and JSON-LD writers took ~1 s for the largest act pair
+    triples = [ox.Triple(_ox(s), _ox(p), _ox(o)) for s, p, o in g]
     if fmt == "ttl":
-        return g.serialize(format="turtle"), EXPORT_FORMATS[fmt]
-    return json.dumps(json.loads(g.serialize(format="json-ld")), ensure_ascii=False, indent=1), EXPORT_FORMATS[fmt]
+        prefixes = {p: str(ns) for p, ns in PREFIXES.items()}
+        return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes).decode("utf-8"), EXPORT_FORMATS[fmt]
+    body = ox.serialize(triples, format=ox.RdfFormat.JSON_LD)
+    return json.dumps(json.loads(body), ensure_ascii=False, indent=1), EXPORT_FORMATS[fmt]
+
+
+def _ox(term):
+    """An rdflib term as a pyoxigraph one (for serialising)."""
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype))) if term.datatype else ox.Literal(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    return ox.NamedNode(str(term))
 
 
 __all__ = ["BadRequest", "Context", "MappingError", "as_json", "create_mapping", "export", "for_provision",
-           "get_mapping", "list_mappings", "review_mapping", "suggest"]
+           "get_mapping", "list_mappings", "ranked", "ranked_many", "review_mapping", "suggest"]

@@ -82,9 +82,10 @@ def _suggestions(request: Request, data: dict) -> list[dict]:
     named = {x for m in data.get("mappings", []) for x in
              ((m["subject"] or {}).get("iri"), (m["object"] or {}).get("iri")) if x}
     out = []
-    for other in ctx.repo.counterpart_acts(data["act"]):
+    suggester, table = context.of(request).suggester, ctx.table()
+    for other in table.counterpart_acts(data["act"]):
         try:
-            cands = context.of(request).suggester.suggest(article, data["act"], other, SUGGESTIONS_SHOWN + len(named))
+            cands = mapping_service.ranked(table, suggester, article, data["act"], other, SUGGESTIONS_SHOWN + len(named))
         except KeyError:   # not an article in force (a repealed stub, a chapter): nothing to suggest
             continue
         fresh = [c.as_dict() for c in cands if c.iri not in named][:SUGGESTIONS_SHOWN]

@@ -7,6 +7,9 @@ common words are not noise). An edit therefore never starts or ends inside a
 word; a renumbered point is a replaced number token; whitespace and line
 breaks are not differences. In lemma mode words are compared by lemma, so
 "договора" / "договоров" is reported as an inflection, not as a replacement.
+Where one side's source is recorded as incomplete (a list missing or cut in the source),
+`with_missing_text` turns what only the other side has there into "missing" runs — text
+missing in the source, never a deletion or an insertion.
 """
 from __future__ import annotations
 
@@ -19,11 +22,13 @@ from ingest.index.analysis import fold, terms_of
 
 TOKEN = re.compile(r"\s*(?:\d+(?:[.,/]\d+)*(?:-[^\W_]+)?[.)]?|[^\W\d_]+(?:-[^\W\d_]+)*|[^\w\s])")
 MODES = ("words", "lemmas")
+MISSING_TITLE = "в источнике этой редакции текста нет: он утрачен в источнике, а не исключён"
 
 
 @dataclass(frozen=True)
 class Op:
-    """One run of the redline: equal, insert, delete, replace or inflection."""
+    """One run of the redline: equal, insert, delete, replace, inflection or missing (text the
+    other side has where this side's source is cut)."""
 
     op: str
     left: str
@@ -99,6 +104,39 @@ def redline(left: str, right: str, mode: str = "words") -> dict:
     }
 
 
+def _words(s: str) -> int:
+    return len([t for t in tokens(s) if t.lstrip()[:1].isalnum()])
+
+
+def with_missing_text(result: dict, cut: str) -> dict:
+    """The redline `result` when the source of side `cut` ("left" or "right") is recorded as
+    incomplete: what only the other side has at the end, and every whole line only the other
+    side has (a list item the cut source lacks), is a "missing" run — not deleted, not
+    inserted; the similarity is over the text both sources hold; `stats.missing` counts the
+    words. Other edits stay as they are."""
+    if cut not in ("left", "right"):
+        raise ValueError("cut is left or right")
+    lone = "delete" if cut == "right" else "insert"       # what the cut side's gap looks like
+    other = "left" if cut == "right" else "right"
+    ops = [dict(o) for o in result["ops"]]
+    tail = True
+    for o in reversed(ops):
+        if o["op"] == lone and (tail or o[other].startswith("\n")):
+            o["op"] = "missing"
+        elif o["op"] == "replace" and tail and o[cut].strip() in ("", ":", ";"):
+            o["op"] = "missing"
+        elif o["op"] != "equal" or o[other].strip():
+            tail = False
+    missing = sum(_words(o[other]) for o in ops if o["op"] == "missing")
+    matched = sum(_words(o["left"]) for o in ops if o["op"] in ("equal", "inflection"))
+    total = sum(_words(o["left"]) + _words(o["right"]) for o in ops) - missing
+    stats = {**result["stats"], "missing": missing}
+    stats["deleted"] = sum(_words(o["left"]) for o in ops if o["op"] == "delete")
+    stats["inserted"] = sum(_words(o["right"]) for o in ops if o["op"] == "insert")
+    return {**result, "ops": ops, "stats": stats, "identical": all(o["op"] in ("equal", "missing") for o in ops),
+            "similarity": round(min(1.0, 2 * matched / total), 4) if total else 1.0, "text_missing": cut}
+
+
 def similarity(left: str, right: str) -> float:
     """The redline's similarity alone (words and numbers, exact forms): cheaper than `redline`."""
     wa = [t.lstrip() for t in tokens(left) if t.lstrip()[:1].isalnum()]
@@ -138,6 +176,8 @@ def to_html(result: dict) -> str:
             parts.append(f"<del>{left}</del>")
         elif o["op"] == "inflection":
             parts.append(f'<span class="infl" title="{left}">{right}</span>')
+        elif o["op"] == "missing":
+            parts.append(f'<span class="missing" title="{MISSING_TITLE}">{left or right}</span>')
         else:
             parts.append(f"<del>{left}</del><ins>{right}</ins>")
     return "".join(parts).replace("\n", "<br>")
@@ -156,6 +196,8 @@ def to_html_side(result: dict, side: str) -> str:
             continue
         if o["op"] == "equal":
             parts.append(text)
+        elif o["op"] == "missing":
+            parts.append(f'<span class="missing" title="{MISSING_TITLE}">{text}</span>')
         elif o["op"] == "inflection":
             other = html.escape(o["right" if side == "left" else "left"])
             parts.append(f'<span class="infl" title="{other}">{text}</span>')
@@ -178,6 +220,8 @@ def to_terminal(result: dict, colour: bool = True) -> str:
             out.append(f"{red}{o['left']}{close_del}")
         elif o["op"] == "inflection":
             out.append(f"{yellow}{o['right']}{close_inf}")
+        elif o["op"] == "missing":
+            out.append(f"\033[2m{o['left'] or o['right']}\033[0m" if colour else f"[?{o['left'] or o['right']}?]")
         else:
             out.append(f"{red}{o['left']}{close_del}{green}{o['right']}{close_ins}")
     return "".join(out) + (end if colour else "")

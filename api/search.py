@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import html
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
+from itertools import accumulate, compress, count, filterfalse
 
 from ingest.index.analysis import _TOKEN, STOP_WORDS, fold, terms_of
 from ingest.index.backend import Filters, Hit, SearchBackend
@@ -81,50 +84,131 @@ def make_filters(store: GraphStore, req: Request, aliases: dict[str, str] | None
     return Filters(jurisdictions=req.jurisdiction, acts=acts, types=req.type, statuses=statuses, as_of=as_of)
 
 
+# A text split into [gap, word, gap, word, ..., gap]: the index's tokens (analysis._TOKEN)
+# with what lies between them, in one pass in C; offsets come from the lengths.
+_SPLIT = re.compile(f"({_TOKEN.pattern})")
+_BLANKS = re.compile(r"\s+")
+# The vocabulary met in texts so far, shared by every query: surface word -> its index
+# terms (() for a stop word), and index term -> the surface words analysed to it, so a
+# query finds the words of a text it highlights by a set intersection, not word by word.
+_SURFACE: dict[str, tuple[str, ...]] = {}
+_BY_TERM: dict[str, set[str]] = {}
+_SURFACE_MAX = 400_000          # a corpus has ~10^5 word forms; the bound is for hostile texts
+_VOCAB = threading.Lock()
+
+
+def _learn(raws: list[str], text_words: set[str]) -> list[str]:
+    """Analyse surface words not met yet (call with _VOCAB held); returns those analysed.
+    When the vocabulary is full it starts afresh with the words of the text at hand."""
+    global _SURFACE, _BY_TERM
+    if len(_SURFACE) + len(raws) > _SURFACE_MAX:
+        _SURFACE, _BY_TERM = {}, {}
+        raws = list(text_words)
+    new = [raw for raw in raws if raw not in _SURFACE]
+    for raw in new:
+        word = fold(raw)
+        ts = () if word in STOP_WORDS else terms_of(word)
+        _SURFACE[raw] = ts
+        for t in ts:
+            _BY_TERM.setdefault(t, set()).add(raw)
+    return new
+
+
+class Highlighter:
+    """Snippets for one query: which surface words match is worked out once per word and
+    shared by every result of the page."""
+
+    def __init__(self, terms: set[str], prefixes: list[str], width: int = SNIPPET_WORDS):
+        self.terms, self.prefixes, self.width = terms, tuple(prefixes), max(1, width)
+        self.matched: dict[str, str | None] = {}     # surface word -> the query term it matched
+        self._words: set[str] | None = None           # surface words matching a term (no prefixes)
+        self._of: dict | None = None                  # the vocabulary _words was read from
+
+    def _match(self, raw: str) -> str | None:
+        m = self.matched.get(raw, False)
+        if m is False:
+            ts = _SURFACE.get(raw)
+            if ts is None:
+                with _VOCAB:
+                    _learn([raw], {raw})
+                ts = _SURFACE.get(raw, ())
+            if self.prefixes:
+                m = next((t for t in ts if t in self.terms or t.startswith(self.prefixes)), None)
+            else:
+                m = next((t for t in ts if t in self.terms), None)
+            self.matched[raw] = m
+        return m
+
+    def _matching(self, uniq: set[str]) -> set[str]:
+        """The words of `uniq` that match the query."""
+        if self.prefixes:
+            return {w for w in uniq if self._match(w) is not None}
+        with _VOCAB:
+            missing = list(filterfalse(_SURFACE.__contains__, uniq))
+            new = _learn(missing, uniq) if missing else []
+            if self._of is not _SURFACE:       # first text, or the vocabulary was started afresh
+                self._words = set().union(*(_BY_TERM.get(t, ()) for t in self.terms))
+                self._of = _SURFACE
+            elif new:
+                terms = self.terms
+                self._words.update(w for w in new if not terms.isdisjoint(_SURFACE[w]))
+            return uniq & self._words
+
+    def __call__(self, text: str) -> str:
+        """The passage of `text` with most query words, HTML-escaped, matches in <mark>.
+
+        The window of `width` words with the most distinct query terms (then the most
+        matches) wins; it starts three words before its first match."""
+        parts = _SPLIT.split(text)
+        words = parts[1::2]
+        if not words:
+            return html.escape(text[:300])
+        hit_words = self._matching(set(words))
+        hits = list(compress(count(), map(hit_words.__contains__, words))) if hit_words else []
+        width = self.width
+        best, best_score, end = 0, -1, 0
+        first = [self._match(words[i]) for i in hits]
+        # slide a window of `width` words over the hits, counting its distinct terms as it goes
+        inside: dict[str, int] = {}
+        distinct = 0
+        for k, i in enumerate(hits):
+            while end < len(hits) and hits[end] < i + width:
+                t = first[end]
+                n = inside.get(t, 0)
+                distinct += n == 0
+                inside[t] = n + 1
+                end += 1
+            score = distinct * 10 + (end - k)
+            if score > best_score:
+                best, best_score = max(0, i - 3), score
+            t = first[k]
+            inside[t] -= 1
+            distinct -= inside[t] == 0
+        # token j is parts[2j + 1]; it ends at offsets[2j + 1] and starts at offsets[2j]
+        offsets = list(accumulate(map(len, parts)))
+        last = min(best + width, len(words) - 1)
+        lo = 0 if best == 0 else offsets[2 * best]
+        hi = offsets[2 * last + 1]
+        out, cur = [], lo
+        for j in hits:
+            if best <= j <= best + width:
+                start, stop = offsets[2 * j], offsets[2 * j + 1]
+                out.append(html.escape(text[cur:start]))
+                out.append(f"<mark>{html.escape(text[start:stop])}</mark>")
+                cur = stop
+        out.append(html.escape(text[cur:hi]))
+        body = _BLANKS.sub(" ", "".join(out)).strip()
+        return ("… " if lo > 0 else "") + body + (" …" if hi < len(text.rstrip()) else "")
+
+
 def snippet(text: str, terms: set[str], prefixes: list[str], width: int = SNIPPET_WORDS) -> str:
     """The passage of `text` with most query words, HTML-escaped, matches in <mark>.
 
-    Uses the index's own analysis (so a highlighted word is one that matched),
-    word by word with a per-call memo: a long article costs a regex pass, not
-    a full tokenization.
-    """
-    matches = list(_TOKEN.finditer(text))
-    words = [m.group() for m in matches]
-    matched: dict[str, str | None] = {}   # surface word -> the query term it matched
-    for raw in set(words):
-        word = fold(raw)
-        ts = () if word in STOP_WORDS else terms_of(word)
-        matched[raw] = next((t for t in ts if t in terms or any(t.startswith(p) for p in prefixes)), None)
-    hits = [i for i, w in enumerate(words) if matched[w] is not None]
-    first = [matched[words[i]] for i in hits]
-    spans = [m.span() for m in matches]
-    if not spans:
-        return html.escape(text[:300])
-    best, best_score = 0, -1
-    end = 0
-    for k, i in enumerate(hits or [0]):
-        end = max(end, k)
-        while end < len(hits) and hits[end] < i + width:
-            end += 1
-        score = len(set(first[k:end])) * 10 + (end - k)
-        if score > best_score:
-            best, best_score = max(0, i - 3), score
-    lo, hi = spans[best][0], spans[min(best + width, len(spans) - 1)][1]
-    if best == 0:
-        lo = 0
-    marks = [j for j in hits if best <= j <= best + width]
-    out, cur = [], lo
-    for j in marks:
-        start, end = spans[j]
-        out.append(html.escape(text[cur:start]))
-        out.append(f"<mark>{html.escape(text[start:end])}</mark>")
-        cur = end
-    out.append(html.escape(text[cur:hi]))
-    body = re.sub(r"\s+", " ", "".join(out)).strip()
-    return ("… " if lo > 0 else "") + body + (" …" if hi < len(text.rstrip()) else "")
+    Uses the index's own analysis (so a highlighted word is one that matched)."""
+    return Highlighter(terms, prefixes, width)(text)
 
 
-def _result(hit: Hit, terms: set[str], prefixes: list[str], cited: bool = False) -> dict:
+def _result(hit: Hit, highlight: Highlighter, cited: bool = False) -> dict:
     d = hit.doc
     source = d["text"] or " ".join(x for x in (d["label"], d["title"]) if x)
     return {
@@ -132,8 +216,8 @@ def _result(hit: Hit, terms: set[str], prefixes: list[str], cited: bool = False)
         "kind": d["kind"], "number": d["number"] or None, "label": d["label"] or None,
         "title": d["title"] or None, "status": d["status"], "path": d["path"], "redaction": d["version"],
         "article": {"iri": d["article"], "label": d["article_label"]},
-        "snippet": (snippet(source, terms, prefixes) if not cited or terms
-                    else html.escape(re.sub(r"\s+", " ", source[:300]))),
+        "snippet": (highlight(source) if not cited or highlight.terms
+                    else html.escape(_BLANKS.sub(" ", source[:300]))),
         "score": round(hit.score, 4), "citation": cited,
     }
 
@@ -145,11 +229,35 @@ def resolve_citation(store: GraphStore, cite: str, jurisdictions: tuple[str, ...
     return [citations.resolve(store, c, jurisdictions, acts) for c in citations.find(cite)]
 
 
+_COUNTING = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lexmap-facets")
+_PARSED: dict[tuple, tuple] = {}       # (id of thesaurus, text, depth) -> (thesaurus, node)
+_PARSED_MAX = 2048
+_PARSED_LOCK = threading.Lock()
+
+
+def parsed(text: str, thesaurus: Thesaurus | None, max_depth: int) -> Node | None:
+    """parse(), remembered per (text, thesaurus, depth): the same words asked again (the next
+    page, a popular query) are not analysed again. QueryError as parse() raises it."""
+    key = (id(thesaurus), text, max_depth)
+    hit = _PARSED.get(key)
+    if hit is not None and hit[0] is thesaurus:
+        return hit[1]
+    node = parse(text, thesaurus, max_depth)
+    with _PARSED_LOCK:
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        _PARSED[key] = (thesaurus, node)
+    return node
+
+
 def search(store: GraphStore, backend: SearchBackend, req: Request,
            aliases: dict[str, str] | None = None, thesaurus: Thesaurus | None = None,
            known: dict[str, set[str]] | None = None) -> dict:
     """Run a search request; SearchError for a request that cannot be answered. `known`: the
-    store's acts, jurisdictions and types when the caller keeps them (read from the store if not)."""
+    store's acts, jurisdictions and types when the caller keeps them (read from the store if not).
+
+    Ranks over the backend's candidates without their stored fields (article and place
+    only), and reads, highlights and returns only the page shown."""
     try:
         check_text(req.q)
     except QueryError as exc:
@@ -160,35 +268,45 @@ def search(store: GraphStore, backend: SearchBackend, req: Request,
     cited_iris = [iri for r in resolved for iri in r.iris]
     rest = citations.strip(req.q, cits) if cits else req.q
     try:
-        node: Node | None = parse(rest, thesaurus, req.max_depth) if rest and re.search(r"\w", rest) else None
+        node: Node | None = parsed(rest, thesaurus, req.max_depth) if rest and re.search(r"\w", rest) else None
     except QueryError as exc:
         raise SearchError(str(exc)) from None
     if node is None and not cits:
         raise SearchError("the query holds only stop words; add a word that says what you look for")
     terms, prefixes = all_terms(node)
+    # counting runs beside ranking and highlighting when the engine leaves the interpreter
+    # while it counts (tantivy does): on two cores the answer waits for the longer, not the sum
+    counting = (_COUNTING.submit(backend.facets, node, filters)
+                if node is not None and backend.counts_in_parallel else None)
     cited = backend.lookup(cited_iris, filters) if cited_iris else []
-    seen = {h.doc["article"] for h in cited}
+    seen = {backend.article_key(h.doc["article"]) for h in cited}
     ranked: list[Hit] = []
     facets = None
     if node is not None:
         want = req.offset + req.limit
-        pool = backend.search(node, filters, limit=min(2000, want * 4 + 20))
+        pool = backend.candidates(node, filters, limit=min(2000, want * 4 + 20))
         for h in pool:
-            h.score *= 1 + POSITION_PRIOR * (1 - float(h.doc.get("position", 1.0)))
+            h.score *= 1 + POSITION_PRIOR * (1 - h.position)
         pool.sort(key=lambda h: -h.score)
         for h in pool:
-            if h.doc["article"] not in seen:
-                seen.add(h.doc["article"])
+            if h.article not in seen:
+                seen.add(h.article)
                 ranked.append(h)
-        facets = backend.facets(node, filters)
+        if counting is None:
+            facets = backend.facets(node, filters)
     rows = [(h, True) for h in cited] + [(h, False) for h in ranked]
     page = rows[req.offset:req.offset + req.limit]
+    backend.fetch([h for h, _ in page])
+    highlight = Highlighter(terms, prefixes)
+    results = [_result(h, highlight, cited=c) for h, c in page]
+    if counting is not None:
+        facets = counting.result()
     total = (facets.total if facets else 0) + len(cited)
     return {
         "query": req.q, "total": max(total, len(rows)),
         "offset": req.offset, "limit": req.limit,
         "date": req.date,
         "citations": [{"text": r.citation.text, "iris": r.iris, "notes": r.notes} for r in resolved],
-        "results": [_result(h, terms, prefixes, cited=c) for h, c in page],
+        "results": results,
         "facets": {"jurisdiction": facets.jurisdiction if facets else {}, "act": facets.act if facets else {}},
     }

@@ -26,6 +26,29 @@ LIFECYCLE_RU = {"proposed": "предложено", "accepted": "принято"
 STATUS_RU = {"in_force": "действует", "repealed": "утратила силу", "excluded": "исключена"}
 GAP_RU = {"matched": "совпадает", "diverging": "расходится", "missing": "нет соответствия"}
 JURISDICTION_RU = {"ru": "Россия", "by": "Беларусь"}
+# Source defects the adapters record (ingest/adapters, ingest/akoma_ntoso/reader.py), as a lawyer
+# reads them; a defect stated by the source itself (an Akoma Ntoso note) is shown as written.
+DEFECT_RU = {
+    "empty in the source": "в источнике пусто",
+    "no text in the source": "в источнике нет текста",
+    "empty in the source: the articles it contained are missing": "в источнике пусто: входившие сюда статьи отсутствуют",
+    "no title in the source: the title field holds body text, kept as the article's text":
+        "в источнике нет заголовка: в поле заголовка стоит текст статьи, он сохранён как её текст",
+    "the text starts mid-sentence: its beginning is missing in the source":
+        "текст начинается с середины предложения: его начало в источнике утрачено",
+    "list items after the last colon are missing in the source":
+        "пункты перечня после последнего двоеточия в источнике отсутствуют",
+    "a list announced by a colon inside the article is missing in the source":
+        "перечень, который вводит двоеточие внутри статьи, в источнике отсутствует",
+    'a list ends with ";" and nothing follows: its last items are missing in the source':
+        "перечень обрывается на «;»: его последние пункты в источнике отсутствуют",
+}
+
+
+def stale_notice(previous: str | None) -> str:
+    """The notice beside a stale mapping: why, what it was before, what to do."""
+    before = f" (до этого: {LIFECYCLE_RU.get(previous, previous)})" if previous else ""
+    return f"текст одной из статей изменился или исчез в новой редакции{before}; нужна повторная проверка"
 
 
 def eli_href(iri_or_path: str | None, **query: str | None) -> str:
@@ -63,7 +86,8 @@ def _label(table: dict[str, str]):
 env = templates.env
 env.filters.update(relation_ru=_label(RELATION_RU), harmonization_ru=_label(HARMONIZATION_RU),
                    lifecycle_ru=_label(LIFECYCLE_RU), status_ru=_label(STATUS_RU), gap_ru=_label(GAP_RU),
-                   jurisdiction_ru=_label(JURISDICTION_RU), eli_href=eli_href, eli_path=eli_path,
+                   jurisdiction_ru=_label(JURISDICTION_RU), defect_ru=lambda v: DEFECT_RU.get(v, v),
+                   stale_notice=stale_notice, eli_href=eli_href, eli_path=eli_path,
                    redline=lambda result: Markup(redline_html(result)),
                    redline_side=lambda result, side: Markup(to_html_side(result, side)))
 env.globals.update(query_url=query_url, RELATION_RU=RELATION_RU, HARMONIZATION_RU=HARMONIZATION_RU)

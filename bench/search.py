@@ -1,6 +1,7 @@
 """Search benchmark over the whole default corpus: relevance and latency, in one run.
 
-    .venv/bin/python bench/search.py [--skip-http]
+    .venv/bin/python bench/search.py [--skip-http] [--skip-whoosh] [--url http://127.0.0.1:8000]
+                                     [--serve-workers N]
 
 Needs the default corpus ingested (`lexmap ingest`); builds whichever search
 index is missing. Prints:
@@ -9,8 +10,15 @@ index is missing. Prints:
    tests/relevance/queries.toml against SQLite FTS5 (unicode61 tokenizer, the
    baseline of many lawyers' tools; all words, then any word), whoosh and
    tantivy — the latter two share lexmap's Russian analysis;
-2. latency p50/p95 of each engine in process (single client);
-3. latency p50/p95 through the HTTP API with 1 and 8 concurrent clients.
+2. latency p50/p95 of each engine in process (single client); for tantivy, per
+   query and interleaved (so the machine's noise hits all alike): the service
+   (api.search, caches emptied first), the straightforward reference path
+   (tests/search_reference.py: every candidate decoded, facets over the ranking
+   query, full snippets) and tantivy's own search of the same compiled query
+   (the engine alone, the floor), wall time and process CPU time;
+3. latency and throughput through the HTTP API with 1 and 8 concurrent clients,
+   against the server at --url, or a `lexmap serve` started here; each run asks
+   queries no earlier run asked, so no answer comes from a cache.
 """
 from __future__ import annotations
 
@@ -35,6 +43,7 @@ from ingest.index.indexer import open_backend, sync  # noqa: E402
 from ingest.index.querylang import Thesaurus  # noqa: E402
 from ingest.index.relevance import evaluate, load  # noqa: E402
 from ingest.store import open_store  # noqa: E402
+from tests import search_reference  # noqa: E402
 
 
 def pct(xs: list[float], p: float) -> float:
@@ -73,22 +82,78 @@ class Fts5:
         return out
 
 
-def latency_queries(store, judged, n: int = 150) -> list[str]:
-    """The judged queries and article titles drawn at random (seed 7): what lawyers type."""
+def latency_queries(store, judged, n: int = 150, seed: int = 7) -> list[str]:
+    """The judged queries and article titles drawn at random: what lawyers type."""
     titles = [r["t"] for r in store.select('SELECT ?t WHERE { ?pe lexmap:label ?l ; eli:title ?t . '
                                            'FILTER(STRSTARTS(?l, "Статья")) }')]
-    rnd = random.Random(7)
+    rnd = random.Random(seed)
     return [j.q for j in judged] + [" ".join(t.split()[:6]) for t in rnd.sample(titles, min(n, len(titles)))]
 
 
-def http_latency(port: int, queries: list[str], clients: int) -> tuple[list[float], float]:
+def tantivy_latency(store, backend, queries: list[str], th, known) -> None:
+    """Service, reference and engine alone, per query, interleaved; wall and CPU time."""
+    from ingest.index.querylang import parse
+    from api import citations
+    engine_q = []
+    for q in queries:                      # the engine's input: the compiled query of the words
+        cits = citations.find(q)
+        rest = citations.strip(q, cits) if cits else q
+        try:
+            node = parse(rest, th) if rest and re.search(r"\w", rest) else None
+        except Exception:
+            node = None
+        engine_q.append(None if node is None else search_reference._tantivy_query(
+            backend, node, S.make_filters(store, S.Request(q=q), None, known)))
+    searcher = backend.index.searcher()
+    for q, eq in zip(queries, engine_q):   # warm the postings and the analysis (a running server's
+        if eq is not None:                 # vocabulary) once for all three, untimed
+            searcher.search(eq, limit=60, count=False)
+        for fn in (S.search, search_reference.search):
+            try:
+                fn(store, backend, S.Request(q=q), None, th, known)
+            except S.SearchError:
+                pass
+    backend.reload()                       # then forget every answer: no facets,
+    backend._queries.clear()               # no compiled
+    S._PARSED.clear()                      # nor parsed queries
+    wall: dict[str, list[float]] = {"service": [], "reference": [], "engine": []}
+    cpu: dict[str, list[float]] = {k: [] for k in wall}
+
+    def timed(name: str, fn) -> None:
+        t, c = time.perf_counter(), time.process_time()
+        try:
+            fn()
+        except S.SearchError:
+            pass
+        wall[name].append(time.perf_counter() - t)
+        cpu[name].append(time.process_time() - c)
+
+    for n, (q, eq) in enumerate(zip(queries, engine_q)):
+        pair = [("service", S.search), ("reference", search_reference.search)]
+        for name, fn in pair[::1 - 2 * (n % 2)]:       # who goes first alternates
+            timed(name, lambda: fn(store, backend, S.Request(q=q), None, th, known))
+        if eq is not None:
+            timed("engine", lambda: searcher.search(eq, limit=60, count=False))
+    for name, label in (("service", "tantivy service"), ("reference", "  reference path"),
+                        ("engine", "  tantivy alone")):
+        print(f"{label:<16} p50 {pct(wall[name], 50) * 1000:7.2f} ms   p95 {pct(wall[name], 95) * 1000:7.2f} ms   "
+              f"CPU p50 {pct(cpu[name], 50) * 1000:6.2f} ms  mean {sum(cpu[name]) / len(cpu[name]) * 1000:6.2f} ms")
+    e = pct(wall["engine"], 50)
+    print(f"service p50 = {pct(wall['service'], 50) / e:.2f} x tantivy alone "
+          f"(reference path {pct(wall['reference'], 50) / e:.2f} x); service {pct(wall['reference'], 50) / pct(wall['service'], 50):.1f}x "
+          f"faster than the reference path at p50, {pct(wall['reference'], 95) / pct(wall['service'], 95):.1f}x at p95")
+    print(f"  (the engine alone: the ranking query's top 60, as the service asks; {len(engine_q)} queries, "
+          f"{len(wall['engine'])} with words)")
+
+
+def http_latency(base: str, queries: list[str], clients: int) -> tuple[list[float], float]:
     import httpx
     times: list[float] = []
     lock = threading.Lock()
     work = list(queries)
 
     def run() -> None:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as c:
+        with httpx.Client(base_url=base, timeout=30) as c:
             while True:
                 with lock:
                     if not work:
@@ -113,6 +178,9 @@ def http_latency(port: int, queries: list[str], clients: int) -> tuple[list[floa
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--skip-http", action="store_true")
+    ap.add_argument("--skip-whoosh", action="store_true", help="no whoosh latency (minutes on the full corpus)")
+    ap.add_argument("--url", help="a running `lexmap serve` to measure over HTTP (else one is started here)")
+    ap.add_argument("--serve-workers", type=int, default=1, help="--workers of the server started here")
     args = ap.parse_args()
     settings = load_settings()
     store = open_store(settings)
@@ -125,7 +193,7 @@ def main() -> int:
     judged = load()
     th = Thesaurus.load(settings.thesaurus)
     backends = {}
-    for name in ("whoosh", "tantivy"):
+    for name in (("tantivy",) if args.skip_whoosh else ("whoosh", "tantivy")):
         b = open_backend(settings, name)
         t = time.perf_counter()
         done = sync(store, b)
@@ -149,6 +217,8 @@ def main() -> int:
         "whoosh": lexmap_fn("whoosh"),
         "tantivy": lexmap_fn("tantivy"),
     }
+    if args.skip_whoosh:
+        del engines["whoosh"]
     print(f"\n1. relevance: {len(judged)} judged queries (tests/relevance/queries.toml), k=10, per jurisdiction")
     print(f"{'engine':<16} {'RU recall@10':>12} {'RU MRR':>7} {'BY recall@10':>12} {'BY MRR':>7}")
     scores = {}
@@ -164,12 +234,14 @@ def main() -> int:
         for m in scores["tantivy"][jur].misses:
             print(f"  tantivy miss {m}")
 
-    queries = latency_queries(store, judged)
+    queries = list(dict.fromkeys(latency_queries(store, judged)))
     print(f"\n2. latency in process, single client, {len(queries)} queries (judged + article titles), limit 10")
+    known = S.known_values(store)
     lat = {}
-    for name, fn in (("fts5 all words", lambda q: fts.search(q, "ru") + fts.search(q, "by")),
-                     ("whoosh", lambda q: S.search(store, backends["whoosh"], S.Request(q=q), None, th)),
-                     ("tantivy", lambda q: S.search(store, backends["tantivy"], S.Request(q=q), None, th))):
+    engines_timed = [("fts5 all words", lambda q: fts.search(q, "ru") + fts.search(q, "by"))]
+    if not args.skip_whoosh:
+        engines_timed.append(("whoosh", lambda q: S.search(store, backends["whoosh"], S.Request(q=q), None, th, known)))
+    for name, fn in engines_timed:
         times = []
         for q in queries:
             t = time.perf_counter()
@@ -180,38 +252,49 @@ def main() -> int:
             times.append(time.perf_counter() - t)
         lat[name] = times
         print(f"{name:<16} p50 {pct(times, 50) * 1000:7.1f} ms   p95 {pct(times, 95) * 1000:7.1f} ms")
-    print(f"tantivy is x{pct(lat['whoosh'], 50) / pct(lat['tantivy'], 50):.0f} faster than whoosh at p50 "
-          f"(x{pct(lat['whoosh'], 95) / pct(lat['tantivy'], 95):.0f} at p95), full service path incl. facets and snippets")
+    tantivy_latency(store, backends["tantivy"], queries, th, known)
 
+    http_queries = [q for q in dict.fromkeys(latency_queries(store, [], 900, seed=8)) if q not in set(queries)]
     for b in backends.values():
         b.close()
     store.close()
     if args.skip_http:
         return 0
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = dict(os.environ)
-    proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "lexmap"), "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    import httpx
+    proc = None
+    base = args.url.rstrip("/") if args.url else None
+    if base is None:
+        import socket
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        cmd = [str(ROOT / ".venv" / "bin" / "lexmap"), "serve", "--port", str(port)]
+        if args.serve_workers > 1:
+            cmd += ["--workers", str(args.serve_workers)]
+        proc = subprocess.Popen(cmd, env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        base = f"http://127.0.0.1:{port}"
     try:
-        import httpx
-        for _ in range(200):
+        for _ in range(600):
             try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        http_latency(port, queries[:20], 1)       # warm up
-        print(f"\n3. latency through the HTTP API (uvicorn, 1 worker, tantivy), {len(queries)} queries")
-        for clients in (1, 8):
-            times, wall = http_latency(port, queries, clients)
-            print(f"{clients} client(s): p50 {pct(times, 50) * 1000:6.1f} ms  p95 {pct(times, 95) * 1000:6.1f} ms  "
-                  f"{len(times) / wall:6.0f} queries/s")
+        # three disjoint sets: warm-up, 1 client, 8 clients (no answer served from a cache)
+        warm, rest = http_queries[:40], http_queries[40:]
+        half = len(rest) // 3
+        runs = {1: rest[:half], 8: rest[half:]}
+        http_latency(base, warm, 2)
+        who = f"the server at {args.url}" if args.url else f"`lexmap serve` started here, {args.serve_workers} worker(s)"
+        print(f"\n3. through the HTTP API ({who}, tantivy), GET /search?q=…&limit=10")
+        for clients, qs in runs.items():
+            times, wall = http_latency(base, qs, clients)
+            print(f"{clients} client(s): {len(qs)} queries  p50 {pct(times, 50) * 1000:6.1f} ms  "
+                  f"p95 {pct(times, 95) * 1000:6.1f} ms  {len(times) / wall:6.0f} queries/s")
     finally:
-        proc.terminate()
-        proc.wait(10)
+        if proc is not None:
+            proc.terminate()
+            proc.wait(10)
     return 0
 
 

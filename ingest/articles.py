@@ -24,6 +24,9 @@ class Article:
     text: str              # the body, without the "Статья N. Title" line
     chapter: str           # label of the enclosing chapter / section ("Глава 12")
     chapter_title: str = ""
+    # source defects that leave its text incomplete (a missing or cut list, no text …), its
+    # sub-provisions' included: comparisons read the missing part as missing, never as deleted
+    defects: tuple[str, ...] = ()
 
 
 class ArticleShelf:
@@ -49,6 +52,22 @@ class ArticleShelf:
         return self._kept[key]
 
 
+def is_text_defect(defect: str) -> bool:
+    """Whether a recorded source defect means text is missing (not only a title)."""
+    return not defect.startswith("no title in the source")
+
+
+def text_defects(store: GraphStore, expression: str) -> dict[str, list[str]]:
+    """Article-level unit eId -> the text-missing defects recorded on it or inside it in one redaction."""
+    out: dict[str, list[str]] = {}
+    for r in q.select(store, "redaction_defects", expression=expression):
+        if is_text_defect(r["v"]):
+            found = out.setdefault(r["eid"].split("__")[0], [])
+            if r["v"] not in found:
+                found.append(r["v"])
+    return out
+
+
 def strip_head(text: str) -> str:
     """A provision's printed text without its first line when that is its heading."""
     first, _, rest = (text or "").partition("\n")
@@ -61,6 +80,7 @@ def _load(store: GraphStore, work: str, expr: str) -> list[Article]:
     arts = sorted((n for n in nodes if n["kind"] == "article" and status_name(n.get("st")) == "in_force"),
                   key=lambda n: int(n["sort"]))
     texts = provision_texts(store, work, expr, {n["eid"] for n in arts})
+    defects = text_defects(store, expr)
 
     def chapter(n: dict) -> dict | None:
         up = by.get(n["parent"])
@@ -73,5 +93,6 @@ def _load(store: GraphStore, work: str, expr: str) -> list[Article]:
         c = chapter(n)
         out.append(Article(n["p"], n["eid"], n.get("label") or n["eid"], n.get("title") or "",
                            strip_head(texts.get(n["eid"], "")),
-                           (c.get("label") or c["eid"]) if c else "", (c.get("title") or "") if c else ""))
+                           (c.get("label") or c["eid"]) if c else "", (c.get("title") or "") if c else "",
+                           tuple(defects.get(n["eid"], ()))))
     return out

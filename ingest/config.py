@@ -68,6 +68,32 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class RemoteStore:
+    """How to reach a remote SPARQL store (LEXMAP_STORE=sparql) beyond its two URLs (README, Deployment)."""
+
+    graph_store: str | None = None   # LEXMAP_SPARQL_GRAPH_STORE: Graph Store Protocol URL for staging loads
+                                     # (Virtuoso: derived from the update URL when unset; "none": never)
+    user: str | None = None          # LEXMAP_SPARQL_USER: account for updates (Virtuoso /sparql-auth)
+    password: str | None = None      # LEXMAP_SPARQL_PASSWORD
+    auth: str = "digest"             # LEXMAP_SPARQL_AUTH: "digest" (Virtuoso) | "basic" (Fuseki, proxies)
+    chunk: int = 0                   # LEXMAP_SPARQL_CHUNK: triples per INSERT DATA (0 = server default:
+                                     # one request, 500 on Virtuoso); bigger acts go through a staging graph
+    timeout: float = 120.0           # LEXMAP_SPARQL_STORE_TIMEOUT: seconds one store request may take
+
+    @classmethod
+    def from_env(cls) -> "RemoteStore":
+        """The remote-store settings of this process, checked."""
+        auth = _env("LEXMAP_SPARQL_AUTH", cls.auth).lower()
+        if auth not in ("digest", "basic"):
+            raise ValueError(f"LEXMAP_SPARQL_AUTH={auth!r}: use digest (Virtuoso) or basic")
+        return cls(graph_store=os.environ.get("LEXMAP_SPARQL_GRAPH_STORE") or None,
+                   user=os.environ.get("LEXMAP_SPARQL_USER") or None,
+                   password=os.environ.get("LEXMAP_SPARQL_PASSWORD") or None, auth=auth,
+                   chunk=_env_int("LEXMAP_SPARQL_CHUNK", cls.chunk, 0, 10_000_000),
+                   timeout=_env_float("LEXMAP_SPARQL_STORE_TIMEOUT", cls.timeout, 1, 86400))
+
+
+@dataclass(frozen=True)
 class Settings:
     """Where things live and which backends to use."""
 
@@ -82,6 +108,9 @@ class Settings:
     allow_download: bool
     search_backend: str = "tantivy"   # "tantivy" (default, fast) | "whoosh"
     limits: Limits = field(default_factory=Limits)
+    remote: RemoteStore = field(default_factory=RemoteStore)   # LEXMAP_SPARQL_* beyond the URLs
+    shrink_tolerance: float = 0.05    # LEXMAP_SHRINK_TOLERANCE: share of articles a redaction may lose (ingest.plausibility)
+    accept_shrink: bool = False       # `lexmap ingest --accept-shrink`: load a redaction that lost more, with a warning
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -123,6 +152,8 @@ def load_settings() -> Settings:
         allow_download=_env("LEXMAP_ALLOW_DOWNLOAD", "1") not in ("0", "false", "no"),
         search_backend=_env("LEXMAP_SEARCH_BACKEND", "tantivy"),
         limits=Limits.from_env(),
+        remote=RemoteStore.from_env(),
+        shrink_tolerance=_env_float("LEXMAP_SHRINK_TOLERANCE", 0.05, 0.0, 1.0),
         extra={k: os.environ[v] for k, v in (("thesaurus", "LEXMAP_THESAURUS"), ("api_keys", "LEXMAP_API_KEYS"))
                if os.environ.get(v)},
     )

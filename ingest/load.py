@@ -10,6 +10,7 @@ import hashlib
 import os
 import sys
 import time
+from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
@@ -22,14 +23,16 @@ from .adapters.safe_io import SourceError
 from .config import Settings
 from .identifiers import assign_eids, expression_iri
 from .model import ParsedDocument, Problem
+from .plausibility import RedactionFigures, check_plausible, previous_figures
 from .query import catalog as q
 from .sources import ActEntry, ExpressionEntry, Manifest, read_source, sha256_hex
-from .store import GraphStore, StoreError
-from .to_rdf import act_to_graph
-from .validate import validate_graph
+from .store import GraphStore, StoreError, count_graph
+from .references import references_ntriples, resolver_for
+from .to_rdf import act_ntriples, act_to_graph
+from .validate import Violation, validate_graph, validate_ntriples
 
 # Bump when parsing or RDF output changes, so stores built by older code reload.
-INGEST_VERSION = "6"
+INGEST_VERSION = "7"   # 7: references (issue 16)
 
 
 @dataclass
@@ -96,8 +99,14 @@ def parse_source(expr: ExpressionEntry, data: bytes) -> ParsedDocument:
 
 
 def prepare(act: ActEntry, expr: ExpressionEntry, manifest: Manifest, settings: Settings,
-            loaded_fingerprint: str | None = None) -> Prepared:
-    """Everything short of writing: runs in a worker process."""
+            loaded_fingerprint: str | None = None, previous: RedactionFigures | None = None,
+            reference: bool = False) -> Prepared:
+    """Everything short of writing: runs in a worker process. `previous`: the figures of what
+    this redaction replaces or follows in the store (ingest.plausibility).
+
+    The triples are written straight to N-Triples (`to_rdf.act_ntriples`) and validated from that
+    text; `reference` builds them as an rdflib Graph instead (`to_rdf.act_to_graph`, the path
+    before issue 15, kept for bench/ingest.py and the tests that compare the two)."""
     report = ActReport(act.key, expr.date.isoformat())
     t = time.perf_counter()
     try:
@@ -112,31 +121,77 @@ def prepare(act: ActEntry, expr: ExpressionEntry, manifest: Manifest, settings: 
         report.status = "failed"
         report.problems.append(Problem("error", exc.message, exc.where, exc.hint))
         return Prepared(report)
+    doc.problems.extend(check_plausible(previous, doc, expr.expected, settings.shrink_tolerance,
+                                        settings.accept_shrink))
     report.problems.extend(doc.problems)
     report.articles = len(doc.articles())
     report.seconds["parse"] = time.perf_counter() - t
     if doc.errors:
         report.status = "failed"
         return Prepared(report)
+    if reference:
+        return _convert_with_rdflib(act, expr, doc, settings, checksum, fp, report,
+                                    _references(act, expr, doc, manifest, settings))
+    t = time.perf_counter()
+    try:
+        at = act_ntriples(act, expr, doc, settings.base_iri, checksum, fp)
+    except ValueError as exc:      # an identifier no IRI may hold: nothing is loaded
+        report.status = "failed"
+        report.problems.append(Problem("error", str(exc), expr.path, "fix the manifest or the source's numbering"))
+        return Prepared(report)
+    report.provisions, report.graph = at.provisions, at.expression_iri
+    report.seconds["rdf"] = time.perf_counter() - t
+    t = time.perf_counter()
+    refs_nt = _references(act, expr, doc, manifest, settings)
+    report.seconds["references"] = time.perf_counter() - t
+    ntriples = at.ntriples + refs_nt
+    report.triples = at.triples + refs_nt.count("\n")
+    t = time.perf_counter()
+    violations = validate_ntriples(ntriples, at.origin)
+    report.seconds["validate"] = time.perf_counter() - t
+    if violations:
+        return _rejected(report, violations)
+    return Prepared(report, ntriples, fp)
+
+
+def _references(act: ActEntry, expr: ExpressionEntry, doc: ParsedDocument, manifest: Manifest,
+                settings: Settings) -> str:
+    """N-Triples of the references the redaction's text makes (issue 16), resolved against the
+    act's own numbering; references into other acts are resolved after every act is loaded
+    (ingest.references.store_pass, run by the pipeline)."""
+    return references_ntriples(doc, act, expr, settings.base_iri,
+                               resolver_for(manifest, settings.base_iri, act.key, doc))
+
+
+def _convert_with_rdflib(act: ActEntry, expr: ExpressionEntry, doc: ParsedDocument, settings: Settings,
+                         checksum: str, fp: str, report: ActReport, refs_nt: str = "") -> Prepared:
+    """The reference conversion: an rdflib Graph, validated as a Graph, serialised by rdflib."""
     t = time.perf_counter()
     ag = act_to_graph(act, expr, doc, settings.base_iri, checksum)
     ag.graph.add((URIRef(ag.expression_iri), LEXMAP.buildFingerprint, Literal(fp)))
+    if refs_nt:
+        ag.graph.parse(data=refs_nt, format="nt")
     report.provisions, report.triples, report.graph = ag.provisions, len(ag.graph), ag.expression_iri
     report.seconds["rdf"] = time.perf_counter() - t
     t = time.perf_counter()
     violations = validate_graph(ag.graph, ag.origin)
     report.seconds["validate"] = time.perf_counter() - t
     if violations:
-        report.status = "failed"
-        for v in violations[:50]:
-            report.problems.append(Problem("error", f"SHACL: {v.message}", f"{v.where} ({v.focus.rsplit('/', 1)[-1]})"))
-        if len(violations) > 50:
-            report.problems.append(Problem("error", f"… and {len(violations) - 50} more SHACL violations"))
-        return Prepared(report)
+        return _rejected(report, violations)
     t = time.perf_counter()
     nt = ag.graph.serialize(format="nt")
     report.seconds["rdf"] += time.perf_counter() - t
     return Prepared(report, nt, fp)
+
+
+def _rejected(report: ActReport, violations: list[Violation]) -> Prepared:
+    """The act fails SHACL: the first 50 violations as errors, with their places."""
+    report.status = "failed"
+    for v in violations[:50]:
+        report.problems.append(Problem("error", f"SHACL: {v.message}", f"{v.where} ({v.focus.rsplit('/', 1)[-1]})"))
+    if len(violations) > 50:
+        report.problems.append(Problem("error", f"… and {len(violations) - 50} more SHACL violations"))
+    return Prepared(report)
 
 
 def loaded_fingerprints(store: GraphStore) -> dict[str, str]:
@@ -145,22 +200,29 @@ def loaded_fingerprints(store: GraphStore) -> dict[str, str]:
     return {r["e"]: r["fp"] for r in rows}
 
 
-def _prepare_job(args: tuple) -> Prepared:
-    return prepare(*args)
-
-
 def ingest(store: GraphStore, manifest: Manifest, settings: Settings, acts: Iterable[ActEntry],
            force: bool = False, workers: int | None = None,
            progress: Callable[[str], None] | None = None,
-           on_loaded: Callable[[ActEntry, ExpressionEntry, ActReport], None] | None = None) -> list[ActReport]:
-    """Ingest every redaction of the given acts; returns one report per redaction."""
+           on_loaded: Callable[[ActEntry, ExpressionEntry, ActReport], None] | None = None,
+           reference: bool = False) -> list[ActReport]:
+    """Ingest every redaction of the given acts; returns one report per redaction.
+
+    Each redaction is prepared in a worker process (at most two acts ahead of the loading, so
+    no more than a few acts' text is held at once) and loaded all or nothing: by the store's
+    journaled bulk load where it has one (`OxigraphStore.load_graph`), else in one transaction.
+    `reference` takes the path before issue 15 (rdflib graphs, one SPARQL update per act), which
+    bench/ingest.py compares with."""
     say = progress or (lambda msg: print(msg, file=sys.stderr, flush=True))
     jobs = [(act, expr) for act in acts for expr in sorted(act.expressions, key=lambda e: e.date)]
     known = {} if force else loaded_fingerprints(store)
     args = []
+    loaded = known or loaded_fingerprints(store)
     for act, expr in jobs:
         eiri = expression_iri(act.work.iri(settings.base_iri), expr.date, expr.language)
-        args.append((act, expr, manifest, settings, known.get(eiri)))
+        # what a changed source is held to (the source already loaded, even forced, cannot have shrunk)
+        fresh = loaded.get(eiri) == fingerprint(expr.sha256, settings.base_iri)
+        previous = None if fresh else previous_figures(store, act.work.iri(settings.base_iri), expr.date)
+        args.append((act, expr, manifest, settings, known.get(eiri), previous))
     workers = workers if workers is not None else min(len(args), os.cpu_count() or 1, 2)
     reports: list[ActReport] = []
     total = len(args)
@@ -170,8 +232,10 @@ def ingest(store: GraphStore, manifest: Manifest, settings: Settings, acts: Iter
         rep = prepared.report
         if rep.status == "pending":
             t = time.perf_counter()
+            load = store.replace_graph if reference else getattr(store, "load_graph", store.replace_graph)
             try:
-                store.replace_graph(rep.graph, prepared.ntriples)
+                load(rep.graph, prepared.ntriples)
+                rep.triples = count_graph(store, rep.graph)   # what the store holds, not what was sent
                 rep.status = "loaded"
             except StoreError as exc:
                 rep.status = "failed"
@@ -189,11 +253,26 @@ def ingest(store: GraphStore, manifest: Manifest, settings: Settings, acts: Iter
 
     if workers <= 1:
         for i, a in enumerate(args, 1):
-            finish(i, a[0], a[1], prepare(*a))
+            finish(i, a[0], a[1], prepare(*a, reference=reference))
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            for i, (a, prepared) in enumerate(zip(args, pool.map(_prepare_job, args)), 1):
+            # A bounded window of jobs, finished in order: each result (an act's N-Triples) is
+            # loaded and dropped before many more pile up in this process.
+            todo, window = iter(enumerate(args, 1)), deque()
+
+            def submit_next() -> None:
+                job = next(todo, None)
+                if job is not None:
+                    window.append((job, pool.submit(prepare, *job[1], reference=reference)))
+
+            for _ in range(2 * workers):
+                submit_next()
+            while window:
+                (i, a), future = window.popleft()
+                prepared = future.result()
+                submit_next()
                 finish(i, a[0], a[1], prepared)
+                del prepared
     return reports
 
 

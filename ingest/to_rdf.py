@@ -6,6 +6,7 @@ without touching identifiers.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from rdflib import Graph, Literal, URIRef
@@ -107,3 +108,141 @@ def act_to_graph(act: ActEntry, expr: ExpressionEntry, doc: ParsedDocument, base
     for top in doc.children:
         emit(top, work, expr_iri)
     return ActGraph(g, str(work), str(expr_iri), origin, count)
+
+
+# ---------------------------------------------------------------------- the direct N-Triples writer
+#
+# `act_to_graph` builds an rdflib Graph: ~80% of an act's preparation went into rdflib's term
+# objects and its in-memory store. `act_ntriples` writes the same triples straight to N-Triples
+# text (what the store loads and the SHACL engine reads); a test checks the two agree triple for
+# triple on real acts, and bench/ingest.py on the whole corpus.
+
+_RDF_TYPE = f"<{RDF.type}>"
+_XSD_DATE = f"^^<{XSD.date}>"
+_XSD_INTEGER = f"^^<{XSD.integer}>"
+# Characters N-Triples forbids in an IRI (IRIREF), as rdflib refuses to serialise them.
+_BAD_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+
+
+def _iri(value: str) -> str:
+    """`<value>`; ValueError for a string no N-Triples IRI may hold (then nothing is loaded)."""
+    if _BAD_IRI.search(value):
+        raise ValueError(f"{value!r} cannot be an IRI (it holds a space, a control character or one of <>\"{{}}|^`\\)")
+    return f"<{value}>"
+
+
+def _text(value: str) -> str:
+    """The quoted lexical form, escaped as rdflib's N-Triples serializer does."""
+    if "\\" in value or '"' in value or "\n" in value or "\r" in value:
+        # str.replace, not str.translate: translate looks every character of Cyrillic text up in a dict
+        value = value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"').replace("\r", "\\r")
+    return f'"{value}"'
+
+
+@dataclass
+class ActTriples:
+    """One act redaction as N-Triples text (each triple once), and where each node came from."""
+
+    ntriples: str
+    work_iri: str
+    expression_iri: str
+    origin: dict[str, str]          # node IRI -> source location, for error reports
+    provisions: int
+    triples: int
+
+
+def act_ntriples(act: ActEntry, expr: ExpressionEntry, doc: ParsedDocument, base: str, checksum: str,
+                 fingerprint: str | None = None) -> ActTriples:
+    """The triples `act_to_graph` builds (plus the build fingerprint, if given), written
+    directly as N-Triples. Raises ValueError when an identifier cannot be an IRI."""
+    out: list[str] = []
+    line = out.append
+    work_s = act.work.iri(base)
+    expr_s = expression_iri(work_s, expr.date, expr.language)
+    work, expr_iri = _iri(work_s), _iri(expr_s)
+    lang = "@" + LANGUAGES[expr.language]
+    language = _iri(str(EU_LANGUAGE[expr.language.upper()]))
+    version = f'"{expr.date.isoformat()}"{_XSD_DATE}'
+    origin: dict[str, str] = {work_s: f"{act.key} (manifest)", expr_s: expr.path}
+    P = {name: f"<{iri}>" for name, iri in (
+        ("act_class", LEXMAP.Act), ("legal_resource", ELI.LegalResource), ("identifier", DCTERMS.identifier),
+        ("jurisdiction", LEXMAP.jurisdiction), ("act_type", LEXMAP.actType), ("number", ELI.number),
+        ("title", ELI.title), ("title_short", ELI.title_short), ("date_document", ELI.date_document),
+        ("is_realized_by", ELI.is_realized_by), ("redaction", LEXMAP.Redaction),
+        ("legal_expression", ELI.LegalExpression), ("realizes", ELI.realizes), ("version_date", ELI.version_date),
+        ("language", ELI.language), ("checksum", LEXMAP.sourceChecksum), ("format", LEXMAP.sourceFormat),
+        ("path", LEXMAP.sourcePath), ("source", DCTERMS.source), ("note", LEXMAP.note),
+        ("provision", LEXMAP.Provision), ("is_part_of", ELI.is_part_of), ("act", LEXMAP.act), ("eid", LEXMAP.eId),
+        ("kind", LEXMAP.subdivisionKind), ("sort_key", LEXMAP.sortKey), ("status", LEXMAP.status),
+        ("label", LEXMAP.label), ("text", LEXMAP.text), ("wrap_up", LEXMAP.wrapUp),
+        ("defect", LEXMAP.sourceDefect), ("fingerprint", LEXMAP.buildFingerprint))}
+    status = {key: f"<{iri}>" for key, iri in _STATUS.items()}
+
+    title = _text(act.title) + lang
+    line(f"{work} {_RDF_TYPE} {P['act_class']} .")
+    line(f"{work} {_RDF_TYPE} {P['legal_resource']} .")
+    line(f"{work} {P['identifier']} {_text(act.work.path)} .")
+    line(f"{work} {P['jurisdiction']} {_text(act.jurisdiction)} .")
+    line(f"{work} {P['act_type']} {_text(act.act_type)} .")
+    line(f"{work} {P['number']} {_text(act.number or act.adopted.isoformat())} .")
+    line(f"{work} {P['title']} {title} .")
+    if act.short:
+        line(f"{work} {P['title_short']} {_text(act.short)}{lang} .")
+    line(f"{work} {P['date_document']} \"{act.adopted.isoformat()}\"{_XSD_DATE} .")
+    line(f"{work} {P['is_realized_by']} {expr_iri} .")
+
+    line(f"{expr_iri} {_RDF_TYPE} {P['redaction']} .")
+    line(f"{expr_iri} {_RDF_TYPE} {P['legal_expression']} .")
+    line(f"{expr_iri} {P['realizes']} {work} .")
+    line(f"{expr_iri} {P['version_date']} {version} .")
+    line(f"{expr_iri} {P['language']} {language} .")
+    line(f"{expr_iri} {P['title']} {title} .")
+    line(f"{expr_iri} {P['checksum']} {_text(checksum)} .")
+    line(f"{expr_iri} {P['format']} {_text(expr.format)} .")
+    line(f"{expr_iri} {P['path']} {_text(expr.path)} .")
+    if expr.url:
+        line(f"{expr_iri} {P['source']} {_iri(expr.url)} .")
+    for note in doc.notes:
+        line(f"{expr_iri} {P['note']} {_text(note)}{lang} .")
+    if fingerprint is not None:
+        line(f"{expr_iri} {P['fingerprint']} {_text(fingerprint)} .")
+
+    count = 0
+    # Walk the tree without recursion (deep trees of hostile sources), in document order.
+    stack: list[tuple[Provision, str, str]] = [(top, work, expr_iri) for top in reversed(doc.children)]
+    while stack:
+        node, parent, parent_expr = stack.pop()
+        count += 1
+        p_s, pe_s = f"{work_s}/{node.eid}", f"{expr_s}/{node.eid}"
+        p, pe = _iri(p_s), _iri(pe_s)
+        origin[p_s] = origin[pe_s] = node.where
+        line(f"{p} {_RDF_TYPE} {P['provision']} .")
+        line(f"{p} {P['is_part_of']} {parent} .")
+        line(f"{p} {P['act']} {work} .")
+        line(f"{p} {P['eid']} {_text(node.eid)} .")
+        if node.num is not None:
+            line(f"{p} {P['number']} {_text(node.num)} .")
+        line(f"{p} {P['kind']} {_text(node.kind)} .")
+        line(f"{p} {P['sort_key']} \"{count}\"{_XSD_INTEGER} .")
+        line(f"{pe} {_RDF_TYPE} {P['redaction']} .")
+        line(f"{pe} {P['realizes']} {p} .")
+        line(f"{pe} {P['is_part_of']} {parent_expr} .")
+        line(f"{pe} {P['version_date']} {version} .")
+        line(f"{pe} {P['language']} {language} .")
+        line(f"{pe} {P['status']} {status[node.status]} .")
+        if node.label:
+            line(f"{pe} {P['label']} {_text(node.label)} .")
+        if node.title:
+            line(f"{pe} {P['title']} {_text(node.title)}{lang} .")
+        if node.text:
+            line(f"{pe} {P['text']} {_text(node.text)}{lang} .")
+        if node.wrap_up:
+            line(f"{pe} {P['wrap_up']} {_text(node.wrap_up)}{lang} .")
+        for note in node.notes:
+            line(f"{pe} {P['note']} {_text(note)}{lang} .")
+        for defect in node.defects:
+            line(f"{pe} {P['defect']} {_text(defect)} .")
+        stack.extend((child, p, pe) for child in reversed(node.children))
+    unique = dict.fromkeys(out)     # a graph is a set: a repeated note or defect is one triple
+    text = "\n".join(unique)
+    return ActTriples(text + "\n" if unique else "", work_s, expr_s, origin, count, len(unique))

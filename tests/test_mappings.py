@@ -150,6 +150,16 @@ def test_provision_lists_its_counterparts(client):
     assert target[0]["author"]["label"] == "lexmap curators" and target[0]["confidence"] > 0
 
 
+def test_real_counterparts_come_before_not_related(client):
+    """СК РФ art. 10 has a reviewed `not_related` row (КоБС art. 10) beside its real counterparts
+    (КоБС art. 15, 20): a lawyer reads the counterparts first."""
+    maps = client.get("/eli/ru/kodeks/1995/223-fz/art_10").json()["mappings"]
+    relations = [m["relation"] for m in maps]
+    assert "not_related" in relations and len(set(relations)) > 1
+    first_unrelated = relations.index("not_related")
+    assert all(r == "not_related" or r is None for r in relations[first_unrelated:]), relations
+
+
 def test_list_filters(client):
     c = client
     r = c.get("/mappings", params={"source": "ru-sk", "target": "by-kobs", "relation": "not_related"})
@@ -284,8 +294,10 @@ def test_export_formats_round_trip(client):
     assert len(rows) == len(back.mappings) and rows[0]["subject"].startswith(B)
     g = Graph().parse(data=c.get("/mappings/export", params={**params, "format": "ttl"}).text, format="turtle")
     assert len(set(g.subjects(None, LEXMAP.Mapping))) == len(back.mappings)
-    jl = json.loads(c.get("/mappings/export", params={**params, "format": "jsonld"}).text)
-    assert jl
+    jl = c.get("/mappings/export", params={**params, "format": "jsonld"}).text
+    assert json.loads(jl)
+    from rdflib.compare import isomorphic
+    assert isomorphic(Graph().parse(data=jl, format="json-ld"), g)       # the same triples in both formats
     assert c.get("/mappings/export", params={"format": "xlsx"}).status_code == 422
 
 

@@ -257,7 +257,7 @@ def test_akn_export_is_valid_and_round_trips(loaded, key, date, manifest):
 
     from lxml import etree
     from rdflib import Graph
-    from rdflib.namespace import DCTERMS
+    from rdflib.namespace import DCTERMS, RDF
 
     from api import resources
     from ingest.akoma_ntoso.writer import export_act
@@ -278,7 +278,10 @@ def test_akn_export_is_valid_and_round_trips(loaded, key, date, manifest):
         f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{res.expression}> {{ ?s ?p ?o }} }}"), format="nt")
     source_meta = {LEXMAP.sourceChecksum, LEXMAP.sourceFormat, LEXMAP.sourcePath, LEXMAP.buildFingerprint,
                    DCTERMS.source}
-    a = {t for t in original if t[1] not in source_meta}
+    # references are read from the text after the load (their cross-act targets by a later pass),
+    # and the export does not mark them up: the round trip is of the text and its structure
+    refs = set(original.subjects(RDF.type, LEXMAP.Reference))
+    a = {t for t in original if t[1] not in source_meta and t[0] not in refs}
     b = {t for t in again if t[1] not in source_meta}
     assert len(a) > 1000 and a == b, (list(a - b)[:3], list(b - a)[:3])
 

@@ -2,20 +2,28 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 
 from ingest import pipeline
 
 from .context import CliContext, err, print_json
+from .dump import refresh_after_ingest
 
 BACKEND_HELP = "default: LEXMAP_SEARCH_BACKEND or tantivy"
 
 
 def cmd_ingest(args: argparse.Namespace, ctx: CliContext) -> int:
     """Parse, validate and load acts, then sync the index, the stale flags and the curated sets."""
-    report = pipeline.run(ctx.settings, args.acts, store=ctx.lent_store, force=args.force, workers=args.workers)
+    settings = replace(ctx.settings, accept_shrink=True) if args.accept_shrink else ctx.settings
+    report = pipeline.run(settings, args.acts, store=ctx.lent_store, force=args.force, workers=args.workers)
     print(report.summary())
+    for rep in (r for r in report.acts if r.status == "loaded"):   # an accepted shrink, said beside the table
+        for p in rep.problems:
+            if p.where == "plausibility" and p.severity == "warning":
+                err(f"{rep.key} {rep.date}: {p.message}")
     for msg in report.failure_messages():
         err(msg)
+    refresh_after_ingest(ctx)       # the bulk dumps follow the store (api.dumps), when there are any
     return report.exit_code(keep_going=args.keep_going)
 
 
@@ -54,6 +62,9 @@ def add_ingest(sub: argparse._SubParsersAction) -> None:
     p.add_argument("acts", nargs="*", help="manifest keys or ELI work paths (default: every act)")
     p.add_argument("--force", action="store_true", help="reload even unchanged acts")
     p.add_argument("--keep-going", action="store_true", help="exit 0 even when some acts failed")
+    p.add_argument("--accept-shrink", action="store_true",
+                   help="load a redaction that holds much less than the one it replaces or the manifest's figures "
+                        "(refused by default: a file cut short)")
     p.add_argument("--workers", type=int, default=None, help="parallel parse/validate processes (default 2)")
     p.set_defaults(fn=cmd_ingest)
 

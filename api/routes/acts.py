@@ -8,7 +8,7 @@ from fastapi.responses import Response
 
 from ingest.identifiers import file_stem, parse_eli_path
 
-from .. import context, mappings as mapping_service, page, rdf_formats, resources
+from .. import context, docx, mappings as mapping_service, page, rdf_formats, resources
 from ..errors import Problem
 from ..negotiation import negotiate
 from ..schemas import ActList, ActOrProvision, documented
@@ -24,13 +24,14 @@ def acts(request: Request, jurisdiction: str | None = Query(None, pattern="^[a-z
     ctx = context.of(request)
     if checked_date(date) is None:   # the common question, answered from the act list kept per ingest
         return {"date": None, "acts": [a for a in ctx.acts() if jurisdiction is None or a["jurisdiction"] == jurisdiction]}
-    return {"date": date, "acts": resources.list_acts(ctx.store, jurisdiction, date)}
+    return {"date": date, "acts": ctx.memo("acts", (jurisdiction, date),
+                                           lambda: resources.list_acts(ctx.store, jurisdiction, date))}
 
 
 @router.get("/eli/{path:path}", summary="Resolve an ELI identifier",
             responses=documented(ActOrProvision, "text/turtle", "application/ld+json", "text/html",
                                  "application/akn+xml"))
-def eli(request: Request, path: str, format: str | None = Query(None, pattern="^(json|ttl|turtle|jsonld|html|akn)$"),
+def eli(request: Request, path: str, format: str | None = Query(None, pattern="^(json|ttl|turtle|jsonld|html|akn|docx)$"),
         date: str | None = None) -> Any:
     """An act or provision by its ELI path: JSON by default, Turtle or JSON-LD by Accept (or ?format=),
     Akoma Ntoso of a whole act (?format=akn), the page for a browser."""
@@ -49,11 +50,17 @@ def eli(request: Request, path: str, format: str | None = Query(None, pattern="^
         if fmt == "jsonld":
             return Response(rdf_formats.to_jsonld(nt), media_type="application/ld+json")
         return Response(rdf_formats.to_turtle(nt), media_type="text/turtle")
-    data = resources.get_act(ctx.store, ctx.settings, full, date)
+    # kept until the next write (shared: copied before the mappings are added)
+    data = ctx.memo("resource", (full, date), lambda: resources.get_act(ctx.store, ctx.settings, full, date))
     if data.get("kind") != "act":
-        data["mappings"] = mapping_service.for_provision(ctx.mappings, data["iri"])
+        data = {**data, "mappings": mapping_service.for_provision(ctx.mappings, data["iri"])}
     if fmt == "html":
         return page.provision_page(request, data)
+    if fmt == "docx":   # a provision with its counterparts, for a drafter's file
+        if data.get("kind") == "act":
+            raise Problem(400, "Not a provision", "format=docx is of one provision: add its eId to the path")
+        title = next((a["title"] for a in ctx.acts() if a["iri"] == data["act"]), None)
+        return docx.response(docx.provision(data, title), docx.provision_name(data))
     return data
 
 

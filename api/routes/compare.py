@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from .. import compare as compare_service, context, mappings as mapping_service, page
+from .. import compare as compare_service, context, docx, mappings as mapping_service, page
 from ..negotiation import wants_html
 from ..schemas import ChangesAnswer, CompareAnswer, DiffAnswer, documented
 from .params import checked_date
@@ -24,14 +24,16 @@ def _act(ctx: context.AppContext, ref: str, name: str) -> str:
 
 @router.get("/diff", summary="Redline of two provisions", responses=documented(DiffAnswer, "text/html"))
 def diff(request: Request, left: str, right: str, mode: str = Query("words", pattern="^(words|lemmas)$"),
-         format: str | None = Query(None, pattern="^(json|html)$", description="json (default) or html; a "
-                                    "browser asking for text/html gets the page"),
+         format: str | None = Query(None, pattern="^(json|html|docx)$", description="json (default), html or docx; "
+                                    "a browser asking for text/html gets the page"),
          left_date: str | None = None, right_date: str | None = None) -> Any:
     """Word-level redline (insertions, deletions, replacements; lemma mode shows inflections) and a similarity."""
     ctx = context.of(request)
     checked_date(left_date, "left_date")
     checked_date(right_date, "right_date")
     result = compare_service.diff_provisions(ctx.store, ctx.settings, left, right, mode, left_date, right_date)
+    if format == "docx":
+        return docx.response(docx.redline(result), docx.redline_name(result))
     if wants_html(request, format):
         return page.diff_page(request, result, {"left": left, "right": right, "mode": mode,
                                                 "left_date": left_date, "right_date": right_date})
@@ -41,16 +43,21 @@ def diff(request: Request, left: str, right: str, mode: str = Query("words", pat
 @router.get("/compare", summary="Gap analysis of two acts",
             responses=documented(CompareAnswer, "text/html", "text/csv"))
 def compare(request: Request, left_act: str, right_act: str,
-            format: str | None = Query(None, pattern="^(json|html|csv)$"),
+            format: str | None = Query(None, pattern="^(json|html|csv|docx)$"),
             show: str | None = Query(None, pattern="^(matched|diverging|missing)$",
                                      description="html: only rows of this status")) -> Any:
     """Provisions aligned through accepted mappings, then suggestions (marked); the gap register both
     ways; a per-chapter summary (matched, diverging, missing). CSV is a correlation table."""
     ctx = context.of(request)
     left_iri, right_iri = _act(ctx, left_act, "left_act"), _act(ctx, right_act, "right_act")
-    result = compare_service.compare_acts(ctx.store, left_iri, right_iri, ctx.suggester, ctx.settings.base_iri)
+    # kept until the next write: the page, the JSON and the CSV of one pair share one analysis
+    result = ctx.memo("gap analysis", (left_iri, right_iri), lambda: compare_service.compare_acts(
+        ctx.store, left_iri, right_iri, ctx.suggester, ctx.settings.base_iri, ctx.mappings.table()))
     if format == "csv":
-        return Response(compare_service.compare_csv(result), media_type="text/csv; charset=utf-8")
+        return docx.csv_response(compare_service.compare_csv(result), docx.gap_analysis_name(result))
+    if format == "docx":
+        return docx.response(docx.gap_analysis(result, {a["iri"]: a["title"] for a in ctx.acts()}),
+                             docx.gap_analysis_name(result))
     if wants_html(request, format):
         return page.compare_page(request, result, {"left_act": left_act, "right_act": right_act}, show)
     return result
@@ -64,7 +71,9 @@ def changes(request: Request, act: str, from_: str = Query(..., alias="from"), t
     ctx = context.of(request)
     checked_date(from_, "from")
     checked_date(to, "to")
-    result = compare_service.changes(ctx.store, ctx.settings, _act(ctx, act, "act"), from_, to)
+    work = _act(ctx, act, "act")
+    result = ctx.memo("changes", (work, from_, to),
+                      lambda: compare_service.changes(ctx.store, ctx.settings, work, from_, to))
     if wants_html(request, format):
         return page.changes_page(request, result, {"act": act, "from": from_, "to": to})
     return result

@@ -83,6 +83,9 @@ def suggest(request: Request, source: str = Query(..., description="ELI path of 
 def export(request: Request, format: Literal["sssom", "csv", "ttl", "jsonld"] = "sssom", source_act: str | None = None,
            target_act: str | None = None) -> Response:
     body, media = svc.export(_ctx(request), format, source_act, target_act)
+    if format == "csv":   # a byte order mark, a filename, Russian labels beside the codes (api/docx.py)
+        from ..docx import csv_response
+        return csv_response(body, "lexmap-mappings")
     ext = {"sssom": "sssom.tsv", "csv": "csv", "ttl": "ttl", "jsonld": "jsonld"}[format]
     return Response(body, media_type=media,
                     headers={"Content-Disposition": f'inline; filename="lexmap-mappings.{ext}"'})

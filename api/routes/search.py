@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import ORJSONResponse
 
 from ingest.identifiers import eli_of
 
@@ -32,7 +33,8 @@ def search(request: Request, q: str = Query(..., description="words, \"phrases\"
     req = search_service.Request(q=q, jurisdiction=split(jurisdiction), act=split(act), type=split(type),
                                  status=split(status) or ("in_force",), date=checked_date(date), limit=limit,
                                  offset=offset, max_depth=ctx.settings.limits.query_max_depth)
-    return search_service.search(ctx.store, ctx.backend, req, ctx.aliases, ctx.thesaurus, known)
+    # The answer is plain JSON values: serialised once by orjson, not walked by jsonable_encoder first.
+    return ORJSONResponse(search_service.search(ctx.store, ctx.backend, req, ctx.aliases, ctx.thesaurus, known))
 
 
 @router.get("/resolve", summary="Resolve a citation to provision identifiers", responses=documented(ResolveAnswer))

@@ -8,6 +8,7 @@ which block is which and where it came from.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from ..identifiers import normalise_number
@@ -385,9 +386,61 @@ def _last_text(node: Provision) -> str:
     return node.text.rstrip()
 
 
+MISSING_LIST = "list items after the last colon are missing in the source"
+MISSING_INNER_LIST = "a list announced by a colon inside the article is missing in the source"
+CUT_LIST = 'a list ends with ";" and nothing follows: its last items are missing in the source'
+_LIST_ITEMS = ("point", "subpoint")
+
+
+def _fragments(node: Provision) -> Iterator[tuple[Provision, str, bool]]:
+    """(unit, text, is its wrap-up) of an article's texts in reading order, notes left out; a
+    repealed unit stands in as one empty fragment ("5) утратил силу" still goes on with a list)."""
+    if node.kind == "note":
+        return
+    if node.status != IN_FORCE:
+        yield node, "", False
+        return
+    if node.text:
+        yield node, node.text.rstrip(), False
+    for child in node.children:
+        yield from _fragments(child)
+    if node.wrap_up:
+        yield node, node.wrap_up.rstrip(), True
+
+
+def _continues_list(nxt: tuple[Provision, str, bool] | None) -> bool:
+    """Whether what follows an open ending (";" or ":") goes on with the list: a list item or
+    the wrap-up that closes it. The end of the article or a new part does not."""
+    return nxt is not None and (nxt[2] or nxt[0].kind in _LIST_ITEMS)
+
+
 def flag_missing_list(article: Provision, doc: ParsedDocument) -> None:
-    """Report and record an article whose text stops at a colon: its list is missing in the source."""
-    if _last_text(article).endswith(":"):
-        doc.warn(f"{article.label or 'article'} ends with a colon: the list that follows is missing in the source",
-                 article.where, "the text is kept as found; take the full text from the official source")
-        article.defects.append("list items after the last colon are missing in the source")
+    """Report and record an article whose text is cut where a list should go on: it stops at a
+    colon (the list is missing), a colon inside it announces a list that never comes (a new
+    part follows), or a list item ends with ";" and nothing follows it (the list's last items
+    are missing: КоАП РБ art. 7.3 stops at point 10 of part 1)."""
+    hint = "the text is kept as found; take the full text from the official source"
+    name = article.label or "article"
+    ends_open = _last_text(article).endswith(":")
+    if ends_open:
+        doc.warn(f"{name} ends with a colon: the list that follows is missing in the source", article.where, hint)
+        article.defects.append(MISSING_LIST)
+    frags = list(_fragments(article))
+    inner = cut = None
+    for k, (node, text, wrap) in enumerate(frags[:-1] if ends_open else frags):
+        nxt = frags[k + 1] if k + 1 < len(frags) else None
+        if _continues_list(nxt) or wrap or node.children:
+            continue
+        if text.endswith(":") and node is not article and inner is None:
+            inner = node
+        elif text.endswith(";") and not text.endswith(('.";', '.»;')) and node.kind in _LIST_ITEMS and cut is None:
+            # ('."; ' closes a quoted amending law in a plain-text export, not a list item)
+            cut = node
+    if inner is not None:
+        doc.warn(f"{name}: {inner.label or inner.kind} ends with a colon and no list follows: the list is missing "
+                 "in the source", inner.where or article.where, hint)
+        article.defects.append(MISSING_INNER_LIST)
+    if cut is not None:
+        doc.warn(f"{name}: the list ends at {cut.label or cut.kind} with \";\" and nothing follows: its last items "
+                 "are missing in the source", cut.where or article.where, hint)
+        article.defects.append(CUT_LIST)

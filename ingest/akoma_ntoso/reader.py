@@ -114,7 +114,7 @@ def _convert(el: etree._Element, where: str, doc: ParsedDocument, counters: dict
     """Provisions for one hierarchy element (a transparent element yields its children's)."""
     name = _local(el)
     if name in LISTS:
-        key = (id(el.getparent()), "list")
+        key = (el.getparent(), "list")   # the element itself: an id() of a proxy is reused
         counters[key] = counters.get(key, 0) + 1
         node = Provision(kind="list", num=str(counters[key]), where=_where(where, el))
         node.text = _text(_child(el, "listIntroduction"))
@@ -144,7 +144,7 @@ def _convert(el: etree._Element, where: str, doc: ParsedDocument, counters: dict
         # an unnumbered unit (a definition paragraph, a closing subsection)
         # gets "u" + its ordinal among the unnumbered siblings of its kind, so
         # it never takes the number of a numbered sibling
-        key = (id(el.getparent()), kind)
+        key = (el.getparent(), kind)
         counters[key] = counters.get(key, 0) + 1
         num = f"u{counters[key]}"
     heading = _text(_child(el, "heading")) or None

@@ -13,7 +13,7 @@ import shutil
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, Iterable, TypeVar
+from typing import Any, Generic, Hashable, Iterable, TypeVar
 
 from .analysis import ANALYSIS_VERSION, Token, tokenize
 from .documents import SearchDoc
@@ -53,7 +53,10 @@ class Filters:
 @dataclass
 class Hit:
     score: float
-    doc: dict[str, Any]                     # the stored fields of the SearchDoc
+    doc: dict[str, Any] | None              # the stored fields of the SearchDoc; None until fetched
+    article: Hashable = None                # its article, as SearchBackend.article_key gives it
+    position: float = 1.0                   # its article's place in its chapter (SearchDoc.position)
+    ref: Any = None                         # where the backend fetches the stored fields from
 
 
 @dataclass
@@ -141,21 +144,50 @@ class QueryCompiler(ABC, Generic[Q]):
             return self.boolean(must=required, should=should, must_not=neg)
         raise TypeError(f"unknown query node {node!r}")
 
+    def matching(self, node: Node) -> Q:
+        """A query matching exactly the documents `compile(node)` matches, without what only
+        ranks (the all-words and proximity bonuses of juxtaposed words, which a document can
+        only earn by matching one of the words anyway): for counting, where scores are unused."""
+        if isinstance(node, (Word, Prefix, Phrase)):
+            return self.compile(node)
+        if isinstance(node, Not):
+            return self.boolean(must=[self.everything()], must_not=[self.matching(node.item)])
+        if isinstance(node, All):
+            pos = [self.matching(c) for c in node.items if not isinstance(c, Not)]
+            neg = [self.matching(c.item) for c in node.items if isinstance(c, Not)]
+            return self.boolean(must=pos or [self.everything()], must_not=neg)
+        if isinstance(node, AnyOf):
+            return self.boolean(should=[self.matching(c) for c in node.items])
+        if isinstance(node, Ranked):
+            pos = [c for c in node.items if not isinstance(c, Not)]
+            neg = [self.matching(c.item) for c in node.items if isinstance(c, Not)]
+            required = [self.matching(c) for c in pos if isinstance(c, All)]
+            if required:            # compile(): the required parts decide, optional words only rank
+                return self.boolean(must=required, must_not=neg)
+            optional = [self.matching(c) for c in pos]
+            if not optional:
+                return self.boolean(must=[self.everything()], must_not=neg)
+            return self.boolean(should=optional, must_not=neg)
+        raise TypeError(f"unknown query node {node!r}")
+
 
 class SearchBackend(ABC):
     """A search index in a directory of its own, rebuilt per act."""
 
     name: str = ""
+    schema_version: str = SCHEMA_VERSION    # a backend whose own fields changed says so here
+    counts_in_parallel: bool = False        # facets() releases the GIL: worth a thread beside search()
 
     def __init__(self, directory: Path):
         self.directory = directory
         self.state_file = directory / "acts.json"
-        self._seen_state: float | None = None
         self._prepare_directory()
+        # the index opened after this reads at least this state (a commit precedes its state file)
+        self._seen_state: tuple | None = self.state_stamp()
 
     def _prepare_directory(self) -> None:
         """An index is derived data: one of another layout is wiped, and re-filled from the graph."""
-        layout = f"{self.name} schema {SCHEMA_VERSION} analysis {ANALYSIS_VERSION}\n"
+        layout = f"{self.name} schema {self.schema_version} analysis {ANALYSIS_VERSION}\n"
         marker = self.directory / "LAYOUT"
         if self.directory.exists() and (not marker.exists() or marker.read_text() != layout):
             shutil.rmtree(self.directory)
@@ -163,15 +195,22 @@ class SearchBackend(ABC):
         if not marker.exists():
             marker.write_text(layout)
 
-    def refresh_if_changed(self) -> None:
-        """Reload the searcher when another process (an ingest) committed since."""
+    def state_stamp(self) -> tuple | None:
+        """The state file's identity: every commit rewrites it (a new file, replaced)."""
         try:
-            mtime = self.state_file.stat().st_mtime
+            st = self.state_file.stat()
         except OSError:
-            return
-        if self._seen_state is not None and mtime != self._seen_state:
+            return None
+        return st.st_ino, st.st_mtime_ns, st.st_size
+
+    def refresh_if_changed(self) -> tuple | None:
+        """Reload the searcher when another process (an ingest) committed since; returns the
+        state stamp the searcher now reflects (what a cache of answers may be keyed by)."""
+        stamp = self.state_stamp()
+        if stamp != self._seen_state:
+            self._seen_state = stamp
             self.reload()
-        self._seen_state = mtime
+        return stamp
 
     # what is indexed ---------------------------------------------------
     def indexed(self) -> dict[str, str]:
@@ -213,7 +252,23 @@ class SearchBackend(ABC):
     # what is asked -----------------------------------------------------
     @abstractmethod
     def search(self, query: Node, filters: Filters, limit: int) -> list[Hit]:
-        """The best `limit` documents, best first."""
+        """The best `limit` documents, best first, with their stored fields."""
+
+    def candidates(self, query: Node, filters: Filters, limit: int) -> list[Hit]:
+        """The best `limit` documents, best first, with `article` and `position` set; `doc` may
+        be None until `fetch` (a backend that can rank without reading stored documents does)."""
+        hits = self.search(query, filters, limit)
+        for h in hits:
+            h.article = self.article_key(h.doc["article"])
+            h.position = float(h.doc.get("position", 1.0))
+        return hits
+
+    def fetch(self, hits: list[Hit]) -> None:
+        """Read the stored fields of the hits that have none yet (those shown)."""
+
+    def article_key(self, article: str) -> Hashable:
+        """What `Hit.article` holds for an article IRI (equal keys: the same article)."""
+        return article
 
     @abstractmethod
     def facets(self, query: Node, filters: Filters) -> Facets:

@@ -2,11 +2,21 @@
 
 Analysed fields are fed as pre-tokenised strings, so several dictionary forms
 of one word share a position and phrases still match.
+
+A query is ranked without reading stored documents: each document's article
+(as a 64-bit key) and place in its chapter are fast fields, so collapsing parts
+into articles and the position prior read columns, and only the documents
+shown are decoded. Facets count with a query stripped of what only ranks, and
+per act alone (an act has one jurisdiction). Compiled queries and facets are
+kept per (query, filters) until the index changes.
 """
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Callable, Hashable, Iterable
 
 import orjson
 import tantivy
@@ -17,7 +27,13 @@ from .documents import OPEN_END, SearchDoc
 from .querylang import Node
 
 _KEYWORDS = ("work", "act", "jurisdiction", "act_type", "kind", "status", "article", "iri", "unit")
-_FACET_SIZE = 500
+_FACET_SIZE = 100_000      # more than any store holds acts: the counts stay exact
+_CACHE_ENTRIES = 512
+
+
+def article_key(article: str) -> int:
+    """The 64-bit key of an article IRI (the `article_key` fast field)."""
+    return int.from_bytes(hashlib.blake2b(article.encode(), digest_size=8).digest(), "little")
 
 
 def _schema() -> tantivy.Schema:
@@ -28,6 +44,8 @@ def _schema() -> tantivy.Schema:
         sb.add_text_field(name, stored=False, tokenizer_name="raw", index_option="position")
     sb.add_unsigned_field("valid_from", indexed=True, fast=True)
     sb.add_unsigned_field("valid_to", indexed=True, fast=True)
+    sb.add_unsigned_field("article_key", indexed=False, fast=True)
+    sb.add_float_field("position", indexed=False, fast=True)
     sb.add_bytes_field("stored", stored=True, indexed=False, fast=False)
     return sb.build()
 
@@ -65,8 +83,35 @@ def _pretokenized(text_tokens: list[Token]) -> tantivy.PreTokenizedString:
     return tantivy.PreTokenizedString("", toks)
 
 
+class _Memo:
+    """A small LRU of values valid while the index state stamp stays the same."""
+
+    def __init__(self, size: int = _CACHE_ENTRIES):
+        self.size, self.items, self.lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key: Hashable, stamp: Any, build: Callable[[], Any]) -> Any:
+        with self.lock:
+            entry = self.items.get(key)
+            if entry is not None and entry[0] == stamp:
+                self.items.move_to_end(key)
+                return entry[1]
+        value = build()
+        with self.lock:
+            self.items[key] = (stamp, value)
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self.lock:
+            self.items.clear()
+
+
 class TantivyBackend(SearchBackend):
     name = "tantivy"
+    schema_version = "2"        # 2: article_key and position fast fields
+    counts_in_parallel = True   # tantivy-py searches and aggregates outside the GIL
 
     def __init__(self, directory: Path):
         super().__init__(directory)
@@ -75,6 +120,9 @@ class TantivyBackend(SearchBackend):
         self.index = tantivy.Index(self.schema, path=str(directory), reuse=True)
         self.compiler = _Compiler(self.schema)
         self._writer: tantivy.IndexWriter | None = None
+        self._queries = _Memo()          # compiled queries: they depend on the schema only
+        self._facets = _Memo()           # facets: valid while the index state stays
+        self._act_jurisdiction: tuple[Any, dict[str, str]] | None = None
 
     def _write(self) -> tantivy.IndexWriter:
         if self._writer is None:
@@ -94,18 +142,20 @@ class TantivyBackend(SearchBackend):
                     doc.add_pre_tokenized_text(name, _pretokenized(toks))
             doc.add_unsigned("valid_from", d.valid_from)
             doc.add_unsigned("valid_to", d.valid_to)
+            doc.add_unsigned("article_key", article_key(d.article))
+            doc.add_float("position", float(d.position))
             doc.add_bytes("stored", orjson.dumps(stored_fields(d)))
             w.add_document(doc)
             n += 1
         w.commit()
-        self.index.reload()
+        self.reload()
         return n
 
     def clear(self) -> None:
         w = self._write()
         w.delete_all_documents()
         w.commit()
-        self.index.reload()
+        self.reload()
         self._save_state({})
 
     # queries -------------------------------------------------------------
@@ -125,27 +175,79 @@ class TantivyBackend(SearchBackend):
         return [tantivy.Query.const_score_query(q, 0.0) for q in out] if out else [c.everything()]
 
     def _query(self, query: Node, filters: Filters) -> tantivy.Query:
-        return tantivy.Query.boolean_query([(tantivy.Occur.Must, self.compiler.compile(query))]
-                                           + [(tantivy.Occur.Must, f) for f in self._filter(filters)])
+        """The ranking query with the filters (compiled once per query and filters)."""
+        def build() -> tantivy.Query:
+            return tantivy.Query.boolean_query([(tantivy.Occur.Must, self.compiler.compile(query))]
+                                               + [(tantivy.Occur.Must, f) for f in self._filter(filters)])
+        return self._queries.get(("rank", query, filters), None, build)
+
+    def _count_query(self, query: Node, filters: Filters) -> tantivy.Query:
+        """The same matches as _query, only articles and headings, nothing that only ranks."""
+        def build() -> tantivy.Query:
+            return tantivy.Query.boolean_query([(tantivy.Occur.Must, self.compiler.matching(query))]
+                                               + [(tantivy.Occur.Must, f) for f in self._filter(filters)]
+                                               + [(tantivy.Occur.Must, self._unit)])
+        return self._queries.get(("count", query, filters), None, build)
+
+    @property
+    def _unit(self) -> tantivy.Query:
+        return tantivy.Query.term_query(self.schema, "unit", "1")
 
     def search(self, query: Node, filters: Filters, limit: int) -> list[Hit]:
+        hits = self.candidates(query, filters, limit)
+        self.fetch(hits)
+        return hits
+
+    def candidates(self, query: Node, filters: Filters, limit: int) -> list[Hit]:
         searcher = self.index.searcher()
-        res = searcher.search(self._query(query, filters), limit=limit, count=False)
-        return [Hit(score, orjson.loads(searcher.doc(addr).get_first("stored"))) for score, addr in res.hits]
+        res = searcher.search(self._query(query, filters), limit=limit, count=False).hits
+        addrs = [addr for _, addr in res]
+        arts = searcher.fast_field_values("article_key", addrs)
+        places = searcher.fast_field_values("position", addrs)
+        return [Hit(score, None, art, place, (searcher, addr))
+                for (score, addr), art, place in zip(res, arts, places)]
+
+    def fetch(self, hits: list[Hit]) -> None:
+        for h in hits:
+            if h.doc is None:
+                searcher, addr = h.ref
+                h.doc = orjson.loads(searcher.doc(addr).get_first("stored"))
+
+    def article_key(self, article: str) -> int:
+        return article_key(article)
 
     def facets(self, query: Node, filters: Filters) -> Facets:
         # Counted over articles and headings only: a part's words are also in its
         # article's document, so each matching article is counted once, exactly.
+        stamp = self.refresh_if_changed()
+        return self._facets.get((query, filters), stamp, lambda: self._count(query, filters, stamp))
+
+    def _count(self, query: Node, filters: Filters, stamp: Any) -> Facets:
         searcher = self.index.searcher()
-        q = tantivy.Query.boolean_query([(tantivy.Occur.Must, self._query(query, filters)),
-                                         (tantivy.Occur.Must, tantivy.Query.term_query(self.schema, "unit", "1"))])
-        agg = searcher.aggregate(q, {
-            "jurisdiction": {"terms": {"field": "jurisdiction", "size": _FACET_SIZE}},
-            "act": {"terms": {"field": "act", "size": _FACET_SIZE}},
-        })
-        jur = {b["key"]: int(b["doc_count"]) for b in agg["jurisdiction"]["buckets"]}
-        return Facets(total=sum(jur.values()), jurisdiction=jur,
-                      act={b["key"]: int(b["doc_count"]) for b in agg["act"]["buckets"]})
+        agg = searcher.aggregate(self._count_query(query, filters),
+                                 {"act": {"terms": {"field": "act", "size": _FACET_SIZE}}})
+        act = {b["key"]: int(b["doc_count"]) for b in agg["act"]["buckets"]}
+        of = self._jurisdictions(searcher, stamp)
+        if not of.keys() >= act.keys():       # an act committed since the map was read
+            self._act_jurisdiction = None
+            of = self._jurisdictions(searcher, stamp)
+        jur: dict[str, int] = {}
+        for a, n in act.items():
+            j = of.get(a, "")
+            jur[j] = jur.get(j, 0) + n
+        jur = dict(sorted(jur.items(), key=lambda kv: (-kv[1], kv[0])))
+        return Facets(total=sum(jur.values()), jurisdiction=jur, act=act)
+
+    def _jurisdictions(self, searcher: tantivy.Searcher, stamp: Any) -> dict[str, str]:
+        """Act -> its jurisdiction, read once per index state (every document of an act has one)."""
+        known = self._act_jurisdiction
+        if known is None or known[0] != stamp:
+            agg = searcher.aggregate(tantivy.Query.all_query(), {"act": {
+                "terms": {"field": "act", "size": _FACET_SIZE},
+                "aggs": {"j": {"terms": {"field": "jurisdiction", "size": _FACET_SIZE}}}}})
+            known = self._act_jurisdiction = (stamp, {b["key"]: b["j"]["buckets"][0]["key"]
+                                                      for b in agg["act"]["buckets"] if b["j"]["buckets"]})
+        return known[1]
 
     def lookup(self, iris: list[str], filters: Filters) -> list[Hit]:
         if not iris:
@@ -161,6 +263,8 @@ class TantivyBackend(SearchBackend):
 
     def reload(self) -> None:
         self.index.reload()
+        self._facets.clear()
+        self._act_jurisdiction = None
 
     def close(self) -> None:
         if self._writer is not None:

@@ -1,13 +1,15 @@
-"""How good the suggester is on curated mappings, and the weights that make it so.
+"""How good the suggester is on reviewed mappings, and the weights and calibration that make it so.
 
-The curated sets give the gold pairs (source article -> its counterparts with a
-real relation). A query's features are computed with anchors from a pool of
-gold pairs minus the query itself, so a fold scored here never sees its own
-answers; `fit_weights` grid-searches the feature weights on training folds and
-`evaluate` scores top-1 and recall@5 on the held-out ones, separately for pairs
-whose titles are the same and pairs whose titles differ. bench/mappings.py runs
-the cross-validation; the suggester at run time (ingest.mappings.suggest) only
-reads the shipped DEFAULT_WEIGHTS.
+The reviewed sets give the gold pairs (source article -> its counterparts with a
+real relation) and the articles reviewed as having no counterpart. A query's features
+are computed with anchors from a pool of gold pairs minus the query itself (or with no
+anchors at all, as for an act pair nobody has reviewed), so a fold scored here never sees
+its own answers; `fit_weights_multi` grid-searches the feature weights on training folds,
+`calibration_rows` turns the top candidates of training queries into the rows the
+probability model (ingest.mappings.calibration) is fitted on, and `evaluate` scores top-1
+and recall@5 on the held-out ones, separately for pairs whose titles are the same and pairs
+whose titles differ. bench/mappings.py runs the cross-validation (folds by source article)
+and writes the model the suggester loads.
 """
 from __future__ import annotations
 
@@ -17,12 +19,17 @@ from itertools import product
 import numpy as np
 
 from ..index.analysis import fold
+from .calibration import candidate_rows
 from .model import Mapping
 from .suggest import DEFAULT_WEIGHTS, FEATURES, ActProfile, PairModel
 
-# The grid `fit_weights` searches, one tuple of values per feature.
+# The grid `fit_weights_multi` searches, one tuple of values per feature. The context feature
+# as a ranking weight lost 0.3 points of held-out top-1 (bench/mappings.py --ablate): it is
+# kept as calibration evidence only; CONTEXT_GRID is the variant the ablation measures.
 WEIGHT_GRID = {"text": (0.3, 0.45, 0.6), "title": (0.1, 0.25, 0.4), "position": (0.0, 0.1, 0.2, 0.35, 0.5),
-               "chapter": (0.0, 0.05, 0.15), "defined": (0.0, 0.05)}
+               "chapter": (0.0, 0.05, 0.15), "defined": (0.0, 0.05), "context": (0.0,)}
+CONTEXT_GRID = {**WEIGHT_GRID, "context": (0.0, 0.1, 0.2, 0.35)}
+TOP_K = 5                                # candidates shown per query, and calibrated
 
 Gold = dict[str, set[str]]               # source article IRI -> its counterparts' IRIs
 Features = dict[str, np.ndarray]         # query IRI -> its feature matrix (targets x FEATURES)
@@ -44,7 +51,7 @@ class EvalResult:
 
 
 def gold_pairs(mappings: list[Mapping], source: ActProfile, target: ActProfile) -> Gold:
-    """Source article -> its counterparts among curated mappings with a real relation."""
+    """Source article -> its counterparts among reviewed mappings with a real relation."""
     gold: Gold = {}
     for m in mappings:
         if m.relation in (None, "not_related") or m.lifecycle == "rejected":
@@ -54,10 +61,27 @@ def gold_pairs(mappings: list[Mapping], source: ActProfile, target: ActProfile) 
     return gold
 
 
+def without_counterpart(mappings: list[Mapping], source: ActProfile, gold: Gold) -> list[str]:
+    """Source articles reviewed as having no counterpart (and none elsewhere in the set):
+    every suggestion for them is wrong, which the calibration must learn too."""
+    return sorted({m.subject for m in mappings if m.no_counterpart and m.lifecycle != "rejected"
+                   and m.subject in source.by_iri and m.subject not in gold})
+
+
+def _pool_pairs(anchor_pool: Gold) -> list[tuple[str, str]]:
+    return [(s, o) for s, objs in anchor_pool.items() for o in objs]
+
+
 def query_features(model: PairModel, queries: list[str], anchor_pool: Gold) -> Features:
     """Feature matrices of the queries, anchors from `anchor_pool` minus the query itself."""
-    pairs = [(s, o) for s, objs in anchor_pool.items() for o in objs]
+    pairs = _pool_pairs(anchor_pool)
     return {q: model.features(model.source.by_iri[q], model.anchors_from(pairs, exclude=q)) for q in queries}
+
+
+def anchor_counts(model: PairModel, queries: list[str], anchor_pool: Gold) -> dict[str, int]:
+    """How many anchors each query's features were computed with (see `query_features`)."""
+    pairs = _pool_pairs(anchor_pool)
+    return {q: len(model.anchors_from(pairs, exclude=q)) for q in queries}
 
 
 def _rate(hits: float, n: int) -> float:
@@ -68,24 +92,30 @@ def _miss(eid: str, got: str, gold: set[str]) -> str:
     return f"{eid} -> {got.rsplit('/', 1)[-1]} (gold {', '.join(sorted(x.rsplit('/', 1)[-1] for x in gold))})"
 
 
+def same_title(model: PairModel, query: str, gold: Gold) -> bool:
+    """Whether one of the query's counterparts has the same title (case, ё/е aside)."""
+    src = model.source.by_iri[query]
+    return any(fold(model.target.by_iri[o].title) == fold(src.title) for o in gold[query])
+
+
 def evaluate(model: PairModel, gold: Gold, feats: Features, weights: dict[str, float]) -> EvalResult:
-    """Top-1 and recall@5 of the queries whose features are given."""
+    """Top-1 and recall@5 of the gold queries whose features are given."""
     w = np.array([weights[f] for f in FEATURES], dtype=np.float32)
     # [queries, top-1 hits, recall@5 hits] for same-title (True) and different-title (False) pairs
     stats = {True: [0, 0, 0], False: [0, 0, 0]}
     misses = []
     target = model.target.articles
     for q, fm in feats.items():
-        src = model.source.by_iri[q]
-        top = np.argsort(-(fm @ w))[:5]
+        if q not in gold:
+            continue
+        top = np.argsort(-(fm @ w))[:TOP_K]
         got = [target[int(j)].iri for j in top]
-        same = any(fold(model.target.by_iri[o].title) == fold(src.title) for o in gold[q])
-        st = stats[same]
+        st = stats[same_title(model, q, gold)]
         st[0] += 1
         st[1] += got[0] in gold[q]
         st[2] += bool(set(got) & gold[q])
         if got[0] not in gold[q]:
-            misses.append(_miss(src.eid, got[0], gold[q]))
+            misses.append(_miss(model.source.by_iri[q].eid, got[0], gold[q]))
     n = stats[True][0] + stats[False][0]
     return EvalResult(
         queries=n, top1=_rate(stats[True][1] + stats[False][1], n), recall5=_rate(stats[True][2] + stats[False][2], n),
@@ -99,16 +129,51 @@ def fit_weights(model: PairModel, gold: Gold, feats: Features) -> dict[str, floa
     return fit_weights_multi([(model, gold, feats)])
 
 
-def fit_weights_multi(sets: list[tuple[PairModel, Gold, Features]]) -> dict[str, float]:
-    """Grid search over several act pairs at once: most correct top-1, then recall@5."""
-    best, best_key = DEFAULT_WEIGHTS, (-1.0, -1.0)
-    for combo in product(*(WEIGHT_GRID[f] for f in FEATURES)):
-        w = dict(zip(FEATURES, combo))
-        hits = r5 = 0.0
-        for model, gold, feats in sets:
-            r = evaluate(model, gold, feats, w)
-            hits += r.top1 * r.queries
-            r5 += r.recall5 * r.queries
-        if (hits, r5) > best_key:
-            best, best_key = w, (hits, r5)
-    return best
+def fit_weights_multi(sets: list[tuple[PairModel, Gold, Features]],
+                      grid: dict[str, tuple[float, ...]] | None = None) -> dict[str, float]:
+    """Grid search over several act pairs at once: most correct top-1, then recall@5.
+
+    Every weight combination is scored in one matrix product per query (targets x combos)."""
+    grid = grid or WEIGHT_GRID
+    combos = np.array(list(product(*(grid[f] for f in FEATURES))), dtype=np.float32)     # C x F
+    hits = np.zeros(len(combos))
+    r5 = np.zeros(len(combos))
+    for _model, gold, feats in sets:
+        for q, fm in feats.items():
+            if q not in gold:
+                continue
+            target_iris = _model.target.articles
+            scores = fm @ combos.T                                                       # T x C
+            good = np.array([a.iri in gold[q] for a in target_iris])
+            best_good = np.where(good[:, None], scores, -np.inf).max(axis=0)
+            best_bad = np.where(good[:, None], -np.inf, scores).max(axis=0)
+            hits += best_good > best_bad
+            # recall@5: fewer than 5 wrong targets score above the best right one
+            above = (np.where(good[:, None], -np.inf, scores) >= best_good[None, :]).sum(axis=0)
+            r5 += above < TOP_K
+    key = hits * 1e6 + r5
+    best = combos[int(np.argmax(key))]
+    return {f: round(float(v), 4) for f, v in zip(FEATURES, best)}
+
+
+def calibration_rows(model: PairModel, gold: Gold, feats: Features, anchors: dict[str, int],
+                     weights: dict[str, float], k: int = TOP_K) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rows, labels, is-first) of the top-k candidates of each query under `weights`:
+    label 1 when the candidate is a gold counterpart (queries without one: all 0)."""
+    w = np.array([weights[f] for f in FEATURES], dtype=np.float32)
+    target = model.target.articles
+    rows, labels, first = [], [], []
+    for q, fm in feats.items():
+        scores = fm @ w
+        top = np.argsort(-scores)[:k]
+        rows.append(candidate_rows(scores, fm, top, anchors.get(q, 0)))
+        labels += [target[int(j)].iri in gold.get(q, ()) for j in top]
+        first += [n == 0 for n in range(len(top))]
+    if not rows:
+        return np.zeros((0, 0)), np.zeros(0), np.zeros(0, dtype=bool)
+    return np.vstack(rows), np.array(labels, dtype=np.float64), np.array(first, dtype=bool)
+
+
+__all__ = ["DEFAULT_WEIGHTS", "EvalResult", "Features", "Gold", "TOP_K", "WEIGHT_GRID", "anchor_counts",
+           "calibration_rows", "evaluate", "fit_weights", "fit_weights_multi", "gold_pairs", "query_features",
+           "same_title", "without_counterpart"]

@@ -14,6 +14,7 @@ over a review or a stale flag made after it was read.
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, fields
@@ -22,17 +23,19 @@ from datetime import datetime, timezone
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import PROV, RDF, RDFS, XSD
 
-from ontology import LEXMAP, MAPPING_SHAPES_PATH
+from ontology import LEXMAP
 
-from ..store import GraphStore
+from ..store import JOURNAL, STAGING, GraphStore
 from ..identifiers import work_of
 from ..query import InvalidTerm, catalog as q, iriref
-from ..query.rows import HistoryEntry, MappingEnd, MappingEnds, MappingGraph, ShortTitle, TrailEntry, Value
+from ..query.rows import (EndAct, HistoryEntry, MappingEnd, MappingEnds, MappingGraph, ShortTitle, TrailEntry,
+                          Value)
 from ..query.terms import ntriples
-from ..text import provision_texts, text_hash
-from ..validate import Violation, validate_graph
+from ..text import provision_text, provision_texts, text_hash
+from ..validate import Violation
 from .model import HARMONIZATION, LIFECYCLE, NO_TERM_FOUND, RELATIONS, Mapping, from_row, mapping_iri, to_graph
 from .sssom_tsv import MappingSet
+from .validate import validate_mappings
 
 
 class MappingError(ValueError):
@@ -70,8 +73,8 @@ STATE_FIELDS = ("lifecycle", "reviewer", "reviewer_label", "stale_from", "subjec
 CONTENT_FIELDS = tuple(f.name for f in fields(Mapping) if f.name not in STATE_FIELDS + ("record_id", "extra"))
 IMPORT = "import"              # loading a set; a mapping whose trail holds only imports follows its file
 CURATED_EDIT = "curated edit"  # a changed row of a mapping reviewed or flagged since: a new proposal
-NO_LIMIT = 2**63 - 1           # LIMIT of an unpaged list (the query's text is fixed)
 ANY = "urn:lexmap:any"         # mapping_list.rq's list of an empty filter: lets every value through
+FEW_ENDS = 40                # up to this many ends of one act: their texts are read one by one (see _texts)
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,47 @@ class _Step:
     remove: bool = False
 
 
+_STAGED = "urn:lexmap:staged#"   # the terms of a staged set load (mapping_stage_apply.rq)
+
+
+@dataclass(frozen=True)
+class _Write:
+    """One guarded mapping write of a set load: replace (`new` None: remove) the mapping `node` in
+    `graph` and add `prov` (the activity `activity`) to the trail, if the mapping is as `expect`."""
+
+    node: str
+    graph: str
+    new: Graph | None
+    prov: Graph
+    expect: Expected
+    activity: str
+
+    def size(self) -> int:
+        """Triples the write sends."""
+        return (len(self.new) if self.new is not None else 0) + len(self.prov)
+
+    def staged(self, op: str, provenance: str) -> Iterable[tuple]:
+        """The write as staged triples (see mapping_stage_apply.rq), the op `op` first."""
+        s, node = URIRef(op), URIRef(self.node)
+        yield s, URIRef(_STAGED + "node"), node
+        yield s, URIRef(_STAGED + "graph"), URIRef(self.graph)
+        if self.expect.lifecycle is None:
+            yield s, RDF.type, URIRef(_STAGED + "Create")
+        else:
+            yield s, URIRef(_STAGED + "lifecycle"), LIFECYCLE[self.expect.lifecycle]
+            for known in sorted(self.expect.activities):
+                yield s, URIRef(_STAGED + "known"), URIRef(known)
+        payload = [(t, self.graph) for t in (self.new if self.new is not None else ())]
+        payload += [(t, provenance) for t in self.prov]
+        for i, ((ts, tp, to), into) in enumerate(payload):
+            t = URIRef(f"{op}/t/{i}")
+            yield t, URIRef(_STAGED + "op"), s
+            yield t, URIRef(_STAGED + "into"), URIRef(into)
+            yield t, URIRef(_STAGED + "s"), ts
+            yield t, URIRef(_STAGED + "p"), tp
+            yield t, URIRef(_STAGED + "o"), to
+
+
 def entity_tag(m: Mapping, activities: Iterable[str]) -> str:
     """The strong HTTP entity tag (quoted) of a mapping's state: lifecycle, reviewer and trail.
 
@@ -132,7 +176,8 @@ class End:
     act: str            # ELI path of the act
     label: str          # "Статья 196. Общий срок исковой давности"
     expression: str     # IRI of the latest redaction of the act
-    text_hash: str
+    text_hash: str      # of its text there: of no text when the provision is not in that redaction
+    present: bool = True   # whether the act's latest redaction holds the provision (else: only older ones)
 
 
 @dataclass
@@ -147,6 +192,64 @@ class Filters:
     relation: tuple[str, ...] = ()
     harmonization: tuple[str, ...] = ()
     jurisdictions: tuple[str, ...] = ()    # (subject's, object's)
+
+
+@dataclass(frozen=True)
+class MappingTable:
+    """Every mapping read at once, with the acts of their ends as the store states them.
+
+    `select` answers what `MappingRepository.list` answers (same filters, same rows, same
+    order: by subject then object, ties by record id) from memory: there are thousands of
+    mappings, so a reader that keeps the table until the next write (the app context's memo)
+    filters it in microseconds, where a query joining the mappings to their acts over the
+    union graph took seconds."""
+
+    mappings: tuple[Mapping, ...]
+    acts: dict[str, frozenset[str]]      # end IRI -> its acts (lexmap:act); absent: not in the store
+
+    def _in(self, end: str, work: str) -> bool:
+        return work in self.acts.get(end, ())
+
+    def matches(self, m: Mapping, f: Filters) -> bool:
+        """Whether `m` passes the filters, as mapping_list.rq decides it."""
+        p = f.provision
+        if p and not (p in (m.subject, m.object) or m.subject.startswith(p + "__") or m.object.startswith(p + "__")):
+            return False
+        if f.source_act and not self._in(m.subject, f.source_act):
+            return False
+        if f.target_act and not self._in(m.object, f.target_act):
+            return False
+        if f.act and not (self._in(m.subject, f.act) or self._in(m.object, f.act)):
+            return False
+        return ((not f.lifecycle or m.lifecycle in f.lifecycle) and (not f.relation or m.relation in f.relation)
+                and (not f.harmonization or m.harmonization in f.harmonization))
+
+    def select(self, f: Filters | None = None) -> list[Mapping]:
+        """The mappings passing `f` (None: all), ordered by subject then object."""
+        return list(self.mappings) if f is None else [m for m in self.mappings if self.matches(m, f)]
+
+    def act_pairs(self) -> set[tuple[str, str]]:
+        """(act of the subject, act of the object) of every mapping with a counterpart, read off
+        the IRIs as `MappingRepository.act_pairs` does."""
+        return {(work_of(m.subject), work_of(m.object)) for m in self.mappings if m.object != NO_TERM_FOUND}
+
+    def counterpart_acts(self, work: str) -> list[str]:
+        """Acts that mappings pair with `work` (as `MappingRepository.counterpart_acts`)."""
+        return sorted({b if a == work else a for a, b in self.act_pairs() if work in (a, b) and a != b})
+
+    def accepted_pairs(self, source_work: str, target_work: str) -> list[tuple[str, str]]:
+        """(source, target) pairs of the accepted mappings between the two acts, either way, not
+        `not_related`: the suggester's anchors (what `Suggester.accepted_pairs` reads with
+        accepted_article_pairs.rq)."""
+        out = []
+        for m in self.mappings:
+            if m.lifecycle != "accepted" or m.relation in (None, "not_related"):
+                continue
+            if self._in(m.subject, source_work) and self._in(m.object, target_work):
+                out.append((m.subject, m.object))
+            if self._in(m.subject, target_work) and self._in(m.object, source_work):
+                out.append((m.object, m.subject))
+        return out
 
 
 @dataclass
@@ -229,15 +332,31 @@ class MappingRepository:
             by_expr: dict[tuple[str, str], set[str]] = {}
             for r in latest.values():
                 by_expr.setdefault((r.w, r.e), set()).add(r.eid)
-            texts = {key: provision_texts(self.store, key[0], key[1], eids) for key, eids in by_expr.items()}
+            texts = {key: self._texts(key[0], key[1], eids) for key, eids in by_expr.items()}
+            # a provision the act's latest redaction lacks has no text now, whatever older ones said
+            newest = {w: self._latest_redaction(w) for w in {w for w, _ in by_expr}}
             for p, r in latest.items():
                 label = r.label or r.eid
                 if r.title:
                     label = f"{label}. {r.title}"
-                text = texts[(r.w, r.e)].get(r.eid, "")
+                present = newest[r.w] in (None, r.e)
+                text = texts[(r.w, r.e)].get(r.eid, "") if present else ""
                 out[p] = End(iri=p, work=r.w, jurisdiction=r.j, act=r.id, label=label,
-                             expression=r.e, text_hash=text_hash(text))
+                             expression=newest[r.w] or r.e, text_hash=text_hash(text), present=present)
         return out
+
+    def _latest_redaction(self, work: str) -> str | None:
+        """The IRI of the act's newest redaction in the store (None: none)."""
+        found = q.select(self.store, "latest_redaction", work=work)
+        return found[0]["e"] if found else None
+
+    def _texts(self, work: str, expression: str, eids: set[str]) -> dict[str, str]:
+        """Printed texts of provisions of one redaction: a few (one write's two ends) each by
+        its own subtree (~2 ms), many (a set load, a stale check) by one read of the whole act
+        (~250 ms on a code); both render the same text (the hashes agree)."""
+        if len(eids) <= FEW_ENDS:
+            return {eid: provision_text(self.store, work, expression, eid) for eid in eids}
+        return provision_texts(self.store, work, expression, eids)
 
     def short_titles(self) -> dict[str, str]:
         """Act IRI -> its short citation title (ГК РФ), for labels."""
@@ -271,27 +390,49 @@ class MappingRepository:
     # ------------------------------------------------------------------ validation
     def validate(self, mappings: list[Mapping], ends: dict[str, End],
                  origin: dict[str, str] | None = None) -> list[Violation]:
-        """SHACL violations of mappings checked against the store facts of their ends."""
+        """SHACL violations of mappings checked against the store facts of their ends.
+
+        The data graph is the mappings' own triples plus what the shapes look at of their ends
+        (type, act, jurisdiction: read by `ends` with mapping_ends.rq, which the labels and text
+        hashes need anyway), never the store; only the mappings are targets of the shapes
+        (see ingest.mappings.validate)."""
         g = to_graph(mappings, self.base, self._end_facts(ends))
         for m in mappings:
             node = URIRef(mapping_iri(self.base, m.record_id))
             for prop, end in ((LEXMAP.subjectJurisdiction, m.subject), (LEXMAP.objectJurisdiction, m.object)):
                 if end in ends:
                     g.add((node, prop, Literal(ends[end].jurisdiction)))
-        return validate_graph(g, origin=origin, engine_name="pyshacl", shapes=MAPPING_SHAPES_PATH)
+        return validate_mappings(g, origin)
 
     # ------------------------------------------------------------------ reads
     def list(self, f: Filters | None = None, limit: int | None = None, offset: int = 0) -> list[Mapping]:
         """Mappings matching the filters, ordered by subject then object (`limit` None: all,
         `offset` ignored). An empty filter is given to the query as a value that lets every
-        mapping through (mapping_list.rq)."""
+        mapping through (mapping_list.rq; unpaged, mapping_list_all.rq sorted here: no server
+        takes an unbounded ORDER BY ... LIMIT alike)."""
         f = f or Filters()
-        found = self._select(
-            "mapping_list", source_act=f.source_act or None, target_act=f.target_act or None, act=f.act or None,
-            provision=f.provision or "", lifecycles=_one_of(LIFECYCLE, f.lifecycle),
-            relations=_one_of(RELATIONS, f.relation), harmonizations=_one_of(HARMONIZATION, f.harmonization),
-            limit=int(limit) if limit else NO_LIMIT, offset=int(offset) if limit else 0)
-        return [from_row(r) for r in found]
+        values = dict(source_act=f.source_act or None, target_act=f.target_act or None, act=f.act or None,
+                      provision=f.provision or "", lifecycles=_one_of(LIFECYCLE, f.lifecycle),
+                      relations=_one_of(RELATIONS, f.relation), harmonizations=_one_of(HARMONIZATION, f.harmonization))
+        if limit:
+            return [from_row(r) for r in self._select("mapping_list", limit=int(limit), offset=int(offset), **values)]
+        # no filter: every mapping's row (mapping_table.rq), which Virtuoso 7.2's cost estimate does
+        # not refuse as it may refuse the filters' EXISTS tests ("estimated execution time ...")
+        rows = (q.select(self.store, "mapping_table") if f == Filters()
+                else self._select("mapping_list_all", **values))
+        # ORDER BY ?subject ?object: IRIs by code point, as str compares them
+        return sorted((from_row(r) for r in rows), key=lambda m: (m.subject, m.object))
+
+    def table(self) -> MappingTable:
+        """Every mapping with the acts of its ends, for filtering in memory (see MappingTable):
+        two queries (~0.1-0.3 s on the default corpus), whatever the filters."""
+        acts: dict[str, set[str]] = {}
+        for r in q.select(self.store, "mapping_end_acts", EndAct):
+            acts.setdefault(r.x, set()).add(r.w)
+        found = [from_row(r) for r in q.select(self.store, "mapping_table")]
+        # the order of mapping_list.rq (ORDER BY ?subject ?object: IRIs by code point, as str compares)
+        found.sort(key=lambda m: (m.subject, m.object, m.record_id))
+        return MappingTable(tuple(found), {x: frozenset(w) for x, w in acts.items()})
 
     def act_pairs(self) -> set[tuple[str, str]]:
         """(act of the subject, act of the object) of every mapping with a counterpart."""
@@ -413,11 +554,13 @@ class MappingRepository:
         return bool(self._took([activity]))
 
     def create(self, m: Mapping, agent: str) -> Mapping:
-        """Store a new mapping made through the API (always `proposed`)."""
+        """Store a new mapping made through the API (always `proposed`).
+
+        Validated against the mapping shapes with its ends' facts (see `validate`); stored by a
+        conditional update that applies only if no mapping has its record id (mapping_create.rq),
+        so a taken id is refused by the write itself, with no read before it."""
         m = m.with_changes(lifecycle="proposed", reviewer=None, reviewer_label=None, author=agent,
                            mapping_set=self.set_iri("api"), record_id=m.record_id or uuid.uuid4().hex[:16])
-        if self.get(m.record_id):
-            raise MappingError(f"mapping {m.record_id} exists already")
         ends = self.ends({m.subject, m.object})
         m = self.complete(m, ends)
         problems = [f"{x}: no such provision in the store" for x in (m.subject, m.object)
@@ -511,8 +654,8 @@ class MappingRepository:
             graph = self.graph_of(m.record_id)
             if graph is None:
                 continue
-            why = [f"{side} text changed (now {ends[getattr(m, side)].expression})" for side in changed]
-            why += [f"{side} no longer in the store" for side in gone]
+            why = [_stale_reason(side, ends[getattr(m, side)]) for side in changed]
+            why += [f"{side} no longer in the store (its provision or act was removed)" for side in gone]
             expect = Expected(m.lifecycle, frozenset(a for a, _ in trails.get(m.record_id, [])))
             if self._write(m.with_changes(lifecycle="stale", stale_from=m.lifecycle), graph, "stale check",
                            agent or self.agent_iri("lexmap"), [f"lifecycle: {m.lifecycle} -> stale"] + why, expect):
@@ -550,22 +693,59 @@ class MappingRepository:
         if report.violations:
             return report
         steps += self._withdrawn(in_set - {m.record_id for m in rows}, stored, trails, origin_path, report)
-        ops, activities = [self._set_node_op(mset, name, fingerprint)], []
+        writes: list[_Write] = []
         for step in steps:
             node = mapping_iri(self.base, step.mapping.record_id)
             prov = Graph()
-            activities.append(self._activity(prov, step.action, agent, [node], step.changes))
+            activity = self._activity(prov, step.action, agent, [node], step.changes)
             old = stored.get(step.mapping.record_id)
             expect = (Expected(old[0].lifecycle, frozenset(a for a, _ in trails.get(step.mapping.record_id, [])))
                       if old else Expected(None))
             new = None if step.remove else to_graph([step.mapping], self.base)
-            ops.append(self._write_op(node, old[1] if old else graph, new, prov, expect))
-        self._update(ops)     # one request: the whole set is merged in one transaction
+            writes.append(_Write(node, old[1] if old else graph, new, prov, expect, activity))
+        set_op = self._set_node_op(mset, name, fingerprint)
+        chunk = getattr(self.store, "chunk_size", lambda: 0)()
+        if chunk and sum(w.size() for w in writes) > chunk:
+            self._staged_load(set_op, writes, graph, chunk)
+        else:     # one request: the whole set is merged in one transaction
+            self._update([set_op] + [self._write_op(w.node, w.graph, w.new, w.prov, w.expect) for w in writes])
+        activities = [w.activity for w in writes]
         lost = len(activities) - len(self._took(activities))
         if lost:
             report.notes.append(f"{lost} mapping(s) changed by someone else during the load were left as they were")
         report.loaded = len(rows)
         return report
+
+    def _staged_load(self, set_op: tuple[str, dict], writes: list[_Write], graph: str, chunk: int) -> None:
+        """Merge a set too large for one update request of the store (its `chunk_size`, in triples)
+        all or nothing: the writes go to a fresh staging graph in requests of `chunk` triples, each
+        with the state it was read in, and one request applies them as one transaction, each
+        write only if its mapping is still as read (mapping_stage_apply.rq). The staging graph is
+        named in the store's journal first: a load killed before its apply leaves no mapping
+        changed, only that graph, which opening the store drops an hour later (RemoteSparqlStore
+        .recover); a failed request drops it at once."""
+        staging = f"{STAGING}{int(time.time())}:{uuid.uuid4().hex}"
+        journal = Graph()
+        journal.add((URIRef(staging), URIRef(f"{JOURNAL}#target"), URIRef(graph)))
+        self._update([("mapping_stage", {"graph": JOURNAL, "triples": ntriples(journal)})])
+        try:
+            part = Graph()
+            for i, w in enumerate(writes):
+                for triple in w.staged(f"{staging}/op/{i}", self.prov_graph):
+                    part.add(triple)
+                    if len(part) >= chunk:
+                        self._update([("mapping_stage", {"graph": staging, "triples": ntriples(part)})])
+                        part = Graph()
+            if len(part):
+                self._update([("mapping_stage", {"graph": staging, "triples": ntriples(part)})])
+            self._update([set_op, ("mapping_stage_apply", {"staging": staging, "provenance": self.prov_graph,
+                                                           "target": graph})])
+        except BaseException:
+            try:       # nothing was applied: drop what was staged (else the journal names it)
+                self._update([("mapping_stage_drop", {"staging": staging, "target": graph})])
+            except Exception:  # noqa: BLE001 - the first error is the one to report
+                pass
+            raise
 
     def _set_violations(self, rows: list[Mapping], ends: dict[str, End], line: dict[str, str],
                         origin_path: str) -> list[str]:
@@ -632,6 +812,15 @@ class MappingRepository:
         if fingerprint:
             g.add((node, LEXMAP.buildFingerprint, Literal(fingerprint)))
         return "mapping_set_describe", {"graph": self.set_graph(name), "set": str(node), "description": ntriples(g)}
+
+
+def _stale_reason(side: str, end: End) -> str:
+    """Why the text of a mapping's end no longer is the one it was made on."""
+    if not end.present:
+        return f"{side} has no text in the latest redaction of its act ({end.expression}): it is absent there"
+    if end.text_hash == text_hash(""):
+        return f"{side} has no text in the latest redaction of its act ({end.expression})"
+    return f"{side} text changed (now {end.expression})"
 
 
 def _one_of(table: dict, keys: Iterable[str]) -> list[str]:

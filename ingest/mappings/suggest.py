@@ -11,15 +11,24 @@ evidence, all computed on lemmas from the search analysis (so inflection and
   acts (the codes follow a common model, so order is mostly kept); without
   anchors, the relative place in the act;
 - chapter: cosine of the titles of the chapters that hold them;
-- defined terms: overlap of the terms each article defines («…», "понимается").
+- defined terms: overlap of the terms each article defines («…», "понимается");
+- context: how alike the neighbours are (the source's previous article against the
+  candidate's previous one, next against next): codes that keep a sequence of
+  articles but renumber or retitle them still line up.
 
-The weights are fitted on curated mappings by ingest.mappings.evaluate, with
-which bench/mappings.py scores them by cross-validation, never on the pairs it
-fitted on.
+Where the pair has few accepted mappings, the position is also interpolated between
+"sure" pairs the texts give (mutual best matches well ahead of their runner-up, in
+order), so an act pair nobody has reviewed still gets order alignment.
+
+The weights and the calibration that turns a score into a probability (ingest.mappings.
+calibration) are fitted on the reviewed sets by bench/mappings.py --fit --write, which also
+scores them by cross-validation, never on the pairs it fitted on; they ship as
+`suggester_model.json` beside this module.
 """
 from __future__ import annotations
 
 import math
+import os
 import re
 from bisect import bisect_left
 from collections import Counter
@@ -27,18 +36,33 @@ from datetime import date
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-import numpy as np
+# One BLAS thread: the suggester multiplies small matrices (one article against an act), where
+# OpenBLAS's worker threads only wait for each other; on 2 busy cores (the server's other
+# requests and workers) they made a provision's suggestions 8x slower (23 ms instead of 2.9 ms)
+# and a gap analysis 10x slower. Scores are the same to the last bit. Effective only before
+# numpy is first imported, which this module is (see `python -X importtime -c "import api.app"`).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
 
 from ..articles import Article as ReadArticle, ArticleShelf
 from ..index.analysis import STOP_WORDS, fold, terms_of
 from ..index.analysis import _TOKEN  # the same tokens the index sees
 from ..query import catalog as q
 from ..store import GraphStore
+from .calibration import Calibrator, candidate_rows, load_model
 from .model import NO_TERM_FOUND, Mapping
 
-FEATURES = ("text", "title", "position", "chapter", "defined")
-# Fitted on the four curated sets (bench/mappings.py --fit); cross-validated figures in the README.
-DEFAULT_WEIGHTS = {"text": 0.6, "title": 0.25, "position": 0.2, "chapter": 0.05, "defined": 0.0}
+FEATURES = ("text", "title", "position", "chapter", "defined", "context")
+# Used only when suggester_model.json is absent; the shipped weights are fitted on the reviewed
+# sets (bench/mappings.py --fit --write); cross-validated figures in the README.
+_FALLBACK_WEIGHTS = {"text": 0.6, "title": 0.25, "position": 0.2, "chapter": 0.05, "defined": 0.0, "context": 0.0}
+MODEL = load_model(fallback=_FALLBACK_WEIGHTS)
+DEFAULT_WEIGHTS = {f: MODEL.weights.get(f, 0.0) for f in FEATURES}
+# "Sure" pairs the texts give, used as anchors where reviewed ones are missing: mutual best
+# matches at least this alike and this far ahead of the runner-up on both sides.
+SURE_SIMILARITY = 0.5
+SURE_LEAD = 0.1
 # Words that name the state and its bodies: they differ by construction between
 # jurisdictions and say nothing about the rule.
 JURISDICTION_WORDS = frozenset(
@@ -73,10 +97,13 @@ class Candidate:
     score: float
     features: dict[str, float]
     evidence: dict = field(default_factory=dict)
+    # calibrated P(this candidate is a real counterpart); None without a shipped calibration
+    probability: float | None = None
 
     def as_dict(self) -> dict:
         """The candidate as the API and the CLI show it (scores rounded to 4 places)."""
         return {"iri": self.iri, "label": self.label, "title": self.title, "score": round(self.score, 4),
+                "probability": None if self.probability is None else round(self.probability, 4),
                 "evidence": {**{k: round(v, 4) for k, v in self.features.items()}, **self.evidence}}
 
 
@@ -152,25 +179,82 @@ class PairModel:
             self.mats[name] = (_tfidf([getattr(a, attr) for a in source.articles], vocab, idf),
                                _tfidf([getattr(a, attr) for a in target.articles], vocab, idf))
         self.n_target = len(target.articles)
+        self._sure: list[tuple[int, int]] | None = None
+        self._sims: dict[str, np.ndarray] = {}
+        self.use_sure = True        # the bench turns it off to measure what sure pairs give
+
+    def sims(self, name: str) -> np.ndarray:
+        """Cosine similarity of every source article to every target article (sources x targets)
+        for "text", "title" or "chapter": one matrix product per pair of acts (about 0.3 s for the
+        two civil codes), after which a query's features are rows of it."""
+        if name not in self._sims:
+            s, t = self.mats[name]
+            self._sims[name] = s @ t.T
+        return self._sims[name]
+
+    def sure_pairs(self) -> list[tuple[int, int]]:
+        """(source order, target order) of the pairs the texts alone make sure of, in order:
+        mutual best matches (text and title) clearly ahead of their runner-ups."""
+        if self._sure is None:
+            sim = 0.8 * self.sims("text") + 0.2 * self.sims("title")
+            pts = []
+            if sim.size and min(sim.shape) > 1:
+                best_t = sim.argmax(axis=1)
+                best_s = sim.argmax(axis=0)
+                top2_row = -np.partition(-sim, 1, axis=1)[:, :2]
+                top2_col = -np.partition(-sim, 1, axis=0)[:2, :]
+                for i, j in enumerate(best_t):
+                    if best_s[j] == i and sim[i, j] >= SURE_SIMILARITY and \
+                            top2_row[i, 0] - top2_row[i, 1] >= SURE_LEAD and top2_col[0, j] - top2_col[1, j] >= SURE_LEAD:
+                        pts.append((i, int(j)))
+            self._sure = _increasing(pts)
+        return self._sure
+
+    def _with_sure(self, i: int, anchors: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """`anchors` and, between them, the sure pairs that agree with them (never source i's own)."""
+        if not self.use_sure:
+            return anchors
+        xs = [a for a, _ in anchors]
+        taken = set(xs)
+        extra = []
+        for x, y in self.sure_pairs():
+            if x == i or x in taken:
+                continue
+            k = bisect_left(xs, x)
+            if (k == 0 or anchors[k - 1][1] < y) and (k == len(anchors) or y < anchors[k][1]):
+                extra.append((x, y))
+        return sorted(anchors + extra) if extra else anchors
+
+    def context(self, i: int) -> np.ndarray:
+        """For each target j: mean text similarity of (i-1, j-1) and (i+1, j+1)."""
+        sim = self.sims("text")
+        out = np.zeros(self.n_target, dtype=np.float32)
+        n = 0
+        if i > 0:
+            out[1:] += sim[i - 1, :-1]
+            n += 1
+        if i + 1 < len(self.source.articles):
+            out[:-1] += sim[i + 1, 1:]
+            n += 1
+        return out / max(1, n)
 
     def features(self, src: Article, anchors: list[tuple[int, int]]) -> np.ndarray:
         """Feature matrix (targets x FEATURES) for one source article."""
         i = src.order
         cols = []
         for name in ("text", "title"):
-            s, t = self.mats[name]
-            cols.append(t @ s[i])
+            cols.append(self.sims(name)[i])
         idx = np.arange(self.n_target, dtype=np.float32)
-        expected = self.expected_position(i, anchors)
+        expected = self.expected_position(i, self._with_sure(i, anchors))
         # within ~10 articles of where the anchors say it should be
         cols.append(np.exp(-np.abs(idx - expected) / 10.0))
-        s, t = self.mats["chapter"]
-        cols.append(t @ s[i])
+        cols.append(self.sims("chapter")[i])
         if src.defined:
             cols.append(np.array([len(src.defined & a.defined) / len(src.defined | a.defined) if a.defined else 0.0
                                   for a in self.target.articles], dtype=np.float32))
         else:
             cols.append(np.zeros(self.n_target, dtype=np.float32))
+        cols.append(self.context(i))
         return np.stack(cols, axis=1)
 
     def expected_position(self, i: int, anchors: list[tuple[int, int]]) -> float:
@@ -196,34 +280,20 @@ class PairModel:
         pts = sorted({(self.source.by_iri[s].order, self.target.by_iri[o].order) for s, o in pairs
                       if s != exclude and s in self.source.by_iri and o in self.target.by_iri})
         # keep the longest increasing run so a crossing pair does not bend the line
-        best: list[tuple[int, int]] = []
-        tails: list[int] = []
-        prev: list[int] = []
-        idx_at: list[int] = []
-        for n, (_, y) in enumerate(pts):
-            k = bisect_left(tails, y)
-            if k == len(tails):
-                tails.append(y)
-                idx_at.append(n)
-            else:
-                tails[k] = y
-                idx_at[k] = n
-            prev.append(idx_at[k - 1] if k else -1)
-        n = idx_at[-1] if idx_at else -1
-        while n >= 0:
-            best.append(pts[n])
-            n = prev[n]
-        return best[::-1]
+        return _increasing(pts)
 
     def rank(self, src: Article, anchors: list[tuple[int, int]], weights: dict[str, float],
-             k: int = 5) -> list[Candidate]:
-        """The k best target articles for `src` under `weights`, best first, with their evidence."""
+             k: int = 5, calibrator: Calibrator | None = None) -> list[Candidate]:
+        """The k best target articles for `src` under `weights`, best first, with their evidence
+        and the probability `calibrator` (default: the shipped one) gives each."""
         feats = self.features(src, anchors)
         w = np.array([weights[f] for f in FEATURES], dtype=np.float32)
         scores = feats @ w
         top = np.argsort(-scores)[:k]
+        cal = calibrator or MODEL.calibrator
+        probs = cal.probabilities(candidate_rows(scores, feats, top, len(anchors))) if cal is not None else None
         out = []
-        for j in top:
+        for n_, j in enumerate(top):
             a = self.target.articles[int(j)]
             shared = [t for t, _ in (src.text_terms & a.text_terms).most_common(10)]
             out.append(Candidate(
@@ -231,8 +301,31 @@ class PairModel:
                 features={f: float(feats[j, n]) for n, f in enumerate(FEATURES)},
                 evidence={"shared_lemmas": shared, "shared_defined_terms": sorted(src.defined & a.defined),
                           "source_chapter": src.chapter, "target_chapter": a.chapter,
-                          "anchors": len(anchors)}))
+                          "anchors": len(anchors)},
+                probability=None if probs is None else float(probs[n_])))
         return out
+
+
+def _increasing(pts: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The longest run of `pts` (sorted by x) whose y increases too."""
+    best: list[tuple[int, int]] = []
+    tails: list[int] = []
+    prev: list[int] = []
+    idx_at: list[int] = []
+    for n, (_, y) in enumerate(pts):
+        k = bisect_left(tails, y)
+        if k == len(tails):
+            tails.append(y)
+            idx_at.append(n)
+        else:
+            tails[k] = y
+            idx_at[k] = n
+        prev.append(idx_at[k - 1] if k else -1)
+    n = idx_at[-1] if idx_at else -1
+    while n >= 0:
+        best.append(pts[n])
+        n = prev[n]
+    return best[::-1]
 
 
 class Suggester:
@@ -297,25 +390,64 @@ class Suggester:
         return out
 
     def propose_set(self, source_work: str, target_work: str, min_score: float = 0.35,
-                    weights: dict[str, float] | None = None, author: str = "") -> list[Mapping]:
-        """A proposed mapping for every in-force source article: its best candidate, or
-        no counterpart when even the best scores below `min_score`."""
+                    weights: dict[str, float] | None = None, author: str = "",
+                    reviewed: frozenset[str] | None = None,
+                    pairs: list[tuple[str, str]] | None = None) -> list[Mapping]:
+        """A `proposed` mapping for every in-force source article not in `reviewed`: its best
+        candidate with the calibrated probability as confidence, or no counterpart when that
+        probability is under PROPOSE_MIN_PROBABILITY (without a shipped calibration: the score
+        under `min_score`). Never `accepted`: a machine proposal is not a review. `pairs`: the
+        accepted pairs used as anchors (default: read from the store); `reviewed` defaults to
+        their source articles, so a proposal never stands beside a reviewed mapping."""
         model = self.pair(source_work, target_work)
-        anchors = model.anchors_from(self.accepted_pairs(source_work, target_work))
+        pairs = self.accepted_pairs(source_work, target_work) if pairs is None else pairs
+        reviewed = frozenset(a for a, _ in pairs) if reviewed is None else reviewed
+        anchors = model.anchors_from(pairs)
+        w = weights or DEFAULT_WEIGHTS
         out = []
         for src in model.source.articles:
-            best = model.rank(src, anchors, weights or DEFAULT_WEIGHTS, 1)[0]
-            has = best.score >= min_score
-            f = best.features
-            relation = None if not has else ("equal" if f["text"] > 0.9 and f["title"] > 0.9 else "intersects_with")
-            out.append(Mapping(
-                subject=src.iri, object=best.iri if has else NO_TERM_FOUND, relation=relation,
-                harmonization="unified" if relation == "equal" and f["text"] > 0.97 else "harmonized" if has else "divergent",
-                confidence=round(min(1.0, max(0.0, best.score)), 3), author=author,
-                mapping_date=date.today().isoformat(),
-                justification="semapv:CompositeMatching", lifecycle="proposed",
-                comment=(f"suggested: text {f['text']:.2f}, title {f['title']:.2f}, position {f['position']:.2f}"
-                         if has else f"no candidate above {min_score} (best {best.iri.rsplit('/', 1)[-1]} {best.score:.2f})"),
-                subject_label=f"{src.label}. {src.title}".strip(". "),
-                object_label=(f"{best.label}. {best.title}".strip(". ") if has else None)))
+            if src.iri in reviewed:
+                continue
+            cands = model.rank(src, anchors, w, 5)
+            out.append(proposal(src, cands, w, min_score, author))
         return out
+
+
+# A proposal's best candidate below this calibrated probability is no counterpart.
+PROPOSE_MIN_PROBABILITY = 0.5
+
+
+def proposal(src: Article, cands: list[Candidate], weights: dict[str, float], min_score: float = 0.35,
+             author: str = "") -> Mapping:
+    """The proposed mapping of `src` from its ranked candidates (best first).
+
+    The relation claimed is the weakest real one, `intersects_with`, unless the texts and titles
+    are the same (then `equal`, harmonization unified): a machine cannot tell "суд может возложить"
+    from "гражданин вправе требовать", a reviewer can. Justification: semapv:LexicalMatching
+    when the text and title similarity carry the score, semapv:CompositeMatching when position,
+    chapter or context did."""
+    best = cands[0]
+    p = best.probability
+    has = p >= PROPOSE_MIN_PROBABILITY if p is not None else best.score >= min_score
+    f = best.features
+    lexical = weights.get("text", 0) * f["text"] + weights.get("title", 0) * f["title"]
+    same = f["text"] > 0.97 and f["title"] > 0.99
+    relation = ("equal" if same else "intersects_with") if has else None
+    none_p = max(0.0, 1.0 - sum(c.probability or 0.0 for c in cands))     # no counterpart among the top 5
+    ref = best.iri.rsplit("/", 1)[-1]
+    if has:
+        comment = (f"machine proposal, not reviewed: P {p:.2f}; text {f['text']:.2f}, title {f['title']:.2f}, "
+                   f"position {f['position']:.2f}" if p is not None else
+                   f"machine proposal, not reviewed: score {best.score:.2f}; text {f['text']:.2f}, title {f['title']:.2f}")
+    else:
+        comment = (f"machine proposal, not reviewed: no candidate likely enough (best {ref}, P {p:.2f})"
+                   if p is not None else f"no candidate above {min_score} (best {ref} {best.score:.2f})")
+    confidence = (p if has else none_p) if p is not None else min(1.0, max(0.0, best.score))
+    return Mapping(
+        subject=src.iri, object=best.iri if has else NO_TERM_FOUND, relation=relation,
+        harmonization="unified" if same and has else "harmonized" if has else "divergent",
+        confidence=round(confidence, 3), author=author, mapping_date=date.today().isoformat(),
+        justification="semapv:LexicalMatching" if has and lexical >= 0.8 * best.score else "semapv:CompositeMatching",
+        lifecycle="proposed", comment=comment,
+        subject_label=f"{src.label}. {src.title}".strip(". "),
+        object_label=(f"{best.label}. {best.title}".strip(". ") if has else None))

@@ -132,6 +132,14 @@ class MappingEnds:
 
 
 @dataclass(frozen=True)
+class EndAct:
+    """A mapping end and its act as the store states it (mapping_end_acts)."""
+
+    x: str
+    w: str
+
+
+@dataclass(frozen=True)
 class TrailEntry:
     """One activity in a mapping's PROV trail: the mapping, the activity, its action."""
 

@@ -1,0 +1,140 @@
+"""The read paths' caches (issue 15): the mapping table answers exactly what the mapping queries
+answer on the real corpus, the suggestions and the gap analysis built on it are those of the
+suggester's own queries, and every memo of the app context is dropped by the next write, so a
+mapping written or reviewed shows in the very next list, provision, page, export and gap analysis."""
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from api import compare, mappings as mapping_service
+from api.context import AppContext
+from ingest.identifiers import top_unit_of
+from ingest.mappings.model import HARMONIZATION, LIFECYCLE, NO_TERM_FOUND, RELATIONS
+from ingest.mappings.repository import Filters, MappingRepository
+from ingest.mappings.suggest import Suggester
+
+RU, BY = "eli/ru/kodeks/1994/51-fz", "eli/by/kodeks/1998/218-z"
+
+
+def _same(found, expected) -> None:
+    """Same mappings in the query's order (by subject, then object; ties in any order)."""
+    assert [(m.subject, m.object) for m in found] == [(m.subject, m.object) for m in expected]
+    key = lambda m: (m.subject, m.object, m.record_id)  # noqa: E731
+    assert sorted(found, key=key) == sorted(expected, key=key)
+
+
+def test_mapping_table_answers_as_the_mapping_query(loaded):
+    settings, store = loaded
+    repo = MappingRepository(store, settings.base_iri)
+    table = repo.table()
+    everything = repo.list()
+    assert len(everything) > 100
+    _same(table.select(), everything)
+    works = sorted({w for m in everything for end in (m.subject, m.object) for w in table.acts.get(end, ())})
+    assert len(works) >= 8
+    ends = sorted({m.subject for m in everything} | {m.object for m in everything if m.object != NO_TERM_FOUND})
+    sample = ends[::max(1, len(ends) // 6)]
+    filters = ([Filters(source_act=w) for w in works[::2]] + [Filters(target_act=w) for w in works[1::2]]
+               + [Filters(act=w) for w in works[:3]]
+               + [Filters(provision=p) for p in sample] + [Filters(provision=top_unit_of(p) + "__para_1") for p in sample[:2]]
+               + [Filters(lifecycle=(k,)) for k in LIFECYCLE] + [Filters(relation=(k,)) for k in RELATIONS]
+               + [Filters(harmonization=(k,)) for k in HARMONIZATION]
+               + [Filters(source_act=works[0], target_act=w, lifecycle=("accepted", "stale"),
+                          harmonization=("harmonized", "unified")) for w in works[1:3]])
+    nonempty = 0
+    for f in filters:
+        found = table.select(f)
+        _same(found, repo.list(f))
+        nonempty += bool(found)
+    assert nonempty >= len(filters) // 2      # the filters above select something, not only nothing
+    assert table.act_pairs() == repo.act_pairs()
+    for w in works:
+        assert table.counterpart_acts(w) == repo.counterpart_acts(w)
+    suggester = Suggester(store)
+    for a, b in sorted(repo.act_pairs()):
+        assert sorted(set(table.accepted_pairs(a, b))) == sorted(set(suggester.accepted_pairs(a, b)))
+
+
+def test_suggestions_from_the_table_are_the_suggesters(loaded):
+    settings, store = loaded
+    table = MappingRepository(store, settings.base_iri).table()
+    suggester = Suggester(store)
+    left, right = f"{settings.base_iri}/{RU}", f"{settings.base_iri}/{BY}"
+    model = suggester.pair(left, right)
+    iris = [a.iri for a in model.source.articles]
+    assert len(iris) > 300
+    mine = mapping_service.ranked_many(table, suggester, iris, left, right, 3)
+    theirs = suggester.suggest_many(iris, left, right, 3)
+    assert {k: [c.as_dict() for c in v] for k, v in mine.items()} == \
+        {k: [c.as_dict() for c in v] for k, v in theirs.items()}
+    for iri in iris[::40] + [iris[5] + "__para_1"]:
+        assert [c.as_dict() for c in mapping_service.ranked(table, suggester, iri, left, right, 5)] == \
+            [c.as_dict() for c in suggester.suggest(iri, left, right, 5)]
+    with pytest.raises(KeyError):
+        mapping_service.ranked(table, suggester, f"{left}/chp_1", left, right)
+
+
+def test_memo_is_dropped_by_a_write_even_one_made_during_its_build(own_store, indexes):
+    settings, store = own_store
+    ctx = AppContext.build(settings, store, indexes["tantivy"])
+    builds = []
+
+    def build():
+        builds.append(1)
+        return len(builds)
+
+    assert ctx.memo("k", 1, build) == 1 and ctx.memo("k", 1, build) == 1   # kept
+    assert ctx.memo("k", 2, build) == 2                                     # per key
+    store.replace_graph("urn:lexmap:test", "<urn:lexmap:a> <urn:lexmap:b> <urn:lexmap:c> .")
+    assert ctx.memo("k", 1, build) == 3                                     # the write dropped it
+
+    def writing_build():
+        value = build()
+        store.replace_graph("urn:lexmap:test", "<urn:lexmap:a> <urn:lexmap:b> <urn:lexmap:d> .")
+        return value
+    assert ctx.memo("w", 1, writing_build) == 4
+    assert ctx.memo("w", 1, writing_build) == 5     # built before its own write: never served after it
+    assert ctx.memo("k", 1, build) == 6
+    assert ctx.memo("k", 1, build) == 6
+
+
+def _gap_row(result: dict, left_iri: str) -> dict:
+    return next(r for r in result["pairs"] if r["left"]["iri"] == left_iri)
+
+
+def test_a_mapping_write_shows_in_the_next_read_of_every_cached_view(api, own_store):
+    c, k = api
+    settings, store = own_store
+    base = settings.base_iri
+    gap = c.get(f"/compare?left_act={RU}&right_act={BY}").json()
+    # a RU article the curated sets do not map, and a BY article that is not its suggestion
+    row = next(r for r in gap["pairs"] if r["source"] != "mapping" and r["right"] is not None)
+    left_iri = row["left"]["iri"]
+    other = next(r["right"]["iri"] for r in gap["pairs"] if r["right"] and r["right"]["iri"] != row["right"]["iri"])
+    path = left_iri.removeprefix(base + "/")
+    before = {"list": c.get(f"/mappings?provision={path}").json()["total"],
+              "json": len(c.get(f"/{path}").json()["mappings"]),
+              "csv": c.get(f"/mappings/export?format=csv&source_act={RU}&target_act={BY}").text}
+    assert c.get(f"/{path}", headers={"Accept": "text/html"}).status_code == 200   # page kept too
+    r = c.post("/mappings", json={"subject": path, "object": other.removeprefix(base + "/"), "relation": "equal",
+                                  "harmonization": "harmonized", "confidence": 0.9},
+               headers={"Authorization": f"Bearer {k['editor']}"})
+    assert r.status_code == 201, r.text
+    rid = r.json()["id"]
+    assert c.get(f"/mappings?provision={path}").json()["total"] == before["list"] + 1
+    assert rid in {m["id"] for m in c.get(f"/{path}").json()["mappings"]}
+    assert f'id="m-{rid}"' in c.get(f"/{path}", headers={"Accept": "text/html"}).text
+    rows = list(csv.reader(io.StringIO(c.get(f"/mappings/export?format=csv&source_act={RU}&target_act={BY}").text)))
+    assert rid in {x[0] for x in rows} and rid not in before["csv"]
+    assert _gap_row(c.get(f"/compare?left_act={RU}&right_act={BY}").json(), left_iri)["mapping"] is None  # proposed
+    r = c.post(f"/mappings/{rid}/review", json={"decision": "accept"}, headers={"Authorization": f"Bearer {k['reviewer']}"})
+    assert r.status_code == 200, r.text
+    served = c.get(f"/compare?left_act={RU}&right_act={BY}").json()
+    assert _gap_row(served, left_iri)["mapping"] == rid and _gap_row(served, left_iri)["right"]["iri"] == other
+    # the kept analysis is the one computed afresh (mappings and anchors read by queries)
+    fresh = compare.compare_acts(store, f"{base}/{RU}", f"{base}/{BY}", Suggester(store), base)
+    assert served == fresh
+    assert c.get(f"/mappings?status=accepted&provision={path}").json()["total"] >= 1

@@ -1,0 +1,147 @@
+"""The fast search path gives exactly the answers of the straightforward one (tests/search_reference.py):
+the same hits in the same order with the same scores, the same facet counts, the same snippets,
+on the real corpus index, for judged queries, every operator of the query language, filters,
+pages and citations; and its caches follow the index when it changes."""
+from __future__ import annotations
+
+import random
+
+import pytest
+import tantivy
+
+from api import search as S
+from ingest.index.documents import act_documents
+from ingest.index.querylang import Thesaurus, all_terms, parse
+from ingest.index.relevance import load
+
+from . import search_reference as ref
+
+RU_GK = "eli/ru/kodeks/1994/51-fz"
+
+# every construct of the query language, citations mixed with words, hostile spellings
+QUERIES = [
+    "срок исковой давности", "исковую давность", '"исковой давности"', '"Общий срок исковой давности"',
+    "залог AND ипотека", "залог OR ипотека", "договор NOT аренда", "договор -аренда", "+договор +аренда",
+    "довер*", "довер* AND срок", "(залог OR ипотека) AND договор", "NOT договор", "-договор -аренда",
+    "ст. 196 ГК РФ", "ст. 196 ГК РФ срок", "ч. 2 ст. 81 ТК РФ", "работодатель наниматель", "что такое залог",
+    "компенсация морального вреда", "право на жизнь", "67.1", "51-ФЗ", "<b>договор</b> & \"кража\"",
+    "стали", "ЁЛКА ёлка", "працоўны дагавор", "утратить силу",
+]
+
+
+@pytest.fixture(scope="module")
+def env(loaded, indexes):
+    settings, store = loaded
+    return store, indexes, Thesaurus.load(settings.thesaurus), S.known_values(store)
+
+
+def both(env, backend: str, q: str, **kw) -> tuple[dict | str, dict | str]:
+    """(fast answer, reference answer); a SearchError stands as its message."""
+    store, indexes, th, known = env
+    out = []
+    for fn in (S.search, ref.search):
+        try:
+            out.append(fn(store, indexes[backend], S.Request(q=q, **kw), {"ru-gk-1": RU_GK}, th, known))
+        except S.SearchError as exc:
+            out.append(f"SearchError: {exc}")
+    return out[0], out[1]
+
+
+def judged_and_title_queries(store, n: int = 40) -> list[str]:
+    """The judged queries and the first words of article titles drawn at random (seed 11)."""
+    titles = sorted({d.title for d in act_documents(store, f"https://lexmap.org/{RU_GK}")
+                     if d.kind == "article" and d.title})
+    rnd = random.Random(11)
+    return [j.q for j in load()] + [" ".join(t.split()[:5]) for t in rnd.sample(titles, n)]
+
+
+def test_same_answers_as_the_reference_on_judged_and_title_queries(env):
+    store = env[0]
+    checked = 0
+    for q in judged_and_title_queries(store):
+        for jur in ((), ("ru",), ("by",)):
+            fast, slow = both(env, "tantivy", q, jurisdiction=jur)
+            assert fast == slow, (q, jur)
+            checked += isinstance(fast, dict) and bool(fast["results"])
+    assert checked > 100
+
+
+@pytest.mark.parametrize("q", QUERIES)
+@pytest.mark.parametrize("kw", [{}, {"limit": 50}, {"offset": 10, "limit": 7}, {"status": ("all",)},
+                                {"status": ("repealed",)}, {"date": "2015-06-01"}, {"act": ("ru-gk-1",)},
+                                {"type": ("kodeks",), "jurisdiction": ("by",)}])
+def test_same_answers_as_the_reference_for_every_operator_filter_and_page(env, q, kw):
+    fast, slow = both(env, "tantivy", q, **kw)
+    assert fast == slow
+
+
+@pytest.mark.parametrize("q", ["срок исковой давности", "довер*", "договор NOT аренда", "ст. 196 ГК РФ срок",
+                               '"трудового договора"', "залог OR ипотека"])
+def test_the_whoosh_backend_takes_the_same_service_path(env, q):
+    fast, slow = both(env, "whoosh", q, limit=20)
+    assert fast == slow
+
+
+@pytest.mark.parametrize("q", QUERIES + ["договор", "срок исковой давности составляет три года"])
+def test_the_counting_query_matches_exactly_what_the_ranking_query_matches(env, q):
+    store, indexes, th, known = env
+    node = parse(q, th)
+    if node is None:
+        pytest.skip("only stop words")
+    b = indexes["tantivy"]
+    searcher = b.index.searcher()
+    for flt in (S.make_filters(store, S.Request(q=q), None, known),
+                S.make_filters(store, S.Request(q=q, status=("all",), jurisdiction=("by",)), None, known)):
+        rank = tantivy.Query.boolean_query([(tantivy.Occur.Must, b.compiler.compile(node))]
+                                           + [(tantivy.Occur.Must, f) for f in b._filter(flt)])
+        count = tantivy.Query.boolean_query([(tantivy.Occur.Must, b.compiler.matching(node))]
+                                            + [(tantivy.Occur.Must, f) for f in b._filter(flt)])
+        n = searcher.search(rank, limit=1, count=True).count
+        assert searcher.search(count, limit=1, count=True).count == n
+        if n <= 3000:      # the very documents, not only as many
+            same = {(a.segment_ord, a.doc) for _, a in searcher.search(rank, limit=n + 1, count=False).hits}
+            assert same == {(a.segment_ord, a.doc) for _, a in searcher.search(count, limit=n + 1).hits}
+
+
+@pytest.mark.parametrize("q", ["срок исковой давности", "довер* договор", "работника работодатель", "67.1 статья",
+                               "кража", "працоўны"])
+def test_snippets_match_the_reference_on_every_text_of_an_act(env, q):
+    store, indexes, th, known = env
+    terms, prefixes = all_terms(parse(q, th))
+    highlight = S.Highlighter(terms, prefixes)            # one per query: its memo is shared
+    texts = [d.text for w in (f"https://lexmap.org/{RU_GK}", "https://lexmap.org/eli/by/kodeks/1999/296-z")
+             for d in act_documents(store, w) if d.latest]
+    assert len(texts) > 1000
+    for text in texts + ["", "—", "и в на", "<script>&amp;</script> договор", " довер " * 40]:
+        assert highlight(text) == ref.snippet(text, terms, prefixes)
+
+
+def test_facet_and_query_caches_follow_the_index_when_another_process_writes(loaded, tmp_path):
+    """A reader (a server worker) keeps facets per query; a writer (an ingest) in another
+    instance commits: the reader's next facets count the new documents."""
+    from ingest.index.tantivy_backend import TantivyBackend
+    settings, store = loaded
+    work = f"https://lexmap.org/{RU_GK}"
+    writer = TantivyBackend(tmp_path / "idx")
+    writer.replace_act(work, act_documents(store, work), "first")
+    reader = TantivyBackend(tmp_path / "idx")
+    node, flt = parse("срок исковой давности"), S.make_filters(store, S.Request(q="x"))
+    before = reader.facets(node, flt)
+    assert before.total > 0 and set(before.act) == {RU_GK}
+    assert reader.facets(node, flt) is before                  # kept while nothing changed
+    writer.replace_act(work, [], "emptied")
+    reader.refresh_if_changed()                                 # what the app does on each request
+    assert reader.facets(node, flt).total == 0
+    writer.close()
+    reader.close()
+
+
+def test_parsed_queries_are_kept_per_thesaurus(env):
+    th = env[2]
+    assert S.parsed("работодатель", th, 20) is S.parsed("работодатель", th, 20)
+    plain = S.parsed("работодатель", None, 20)
+    assert plain != S.parsed("работодатель", th, 20)            # the thesaurus adds related terms
+    with pytest.raises(S.QueryError):
+        S.parsed('"unbalanced', th, 20)
+    with pytest.raises(S.QueryError):
+        S.parsed('"unbalanced', th, 20)                          # an error is not remembered as a result
