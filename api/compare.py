@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 import io
 from collections import defaultdict
 
@@ -120,15 +121,21 @@ def compare_acts(store: GraphStore, left_work: str, right_work: str, suggester: 
     `table`: the mappings as kept by the caller (the app context's memo); None reads them."""
     if left_work == right_work:
         raise CompareError("left_act and right_act are the same act; use /changes to compare its redactions")
-    # the store answers both acts' queries at once (pyoxigraph releases the GIL): half the cold time
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    # the store answers both acts' queries and the mappings' at once (pyoxigraph releases the
+    # GIL while it evaluates): the two acts' articles and the table are read side by side
+    with ThreadPoolExecutor(max_workers=3) as pool:
         shelf = suggester.articles if suggester is not None else ArticleShelf(store)
-        left, right = pool.map(shelf.latest, (left_work, right_work))
-    if not left or not right:
-        raise CompareError("an act has no articles in force to compare")
+        sides = pool.map(shelf.latest, (left_work, right_work))
+        reading = (pool.submit(MappingRepository(store, base_iri or base_of(left_work)).table)
+                   if table is None else None)
+        left, right = sides
+        if not left or not right:
+            raise CompareError("an act has no articles in force to compare")
+        if suggester is not None:
+            suggester.pair(left_work, right_work)   # the acts' profiles, built while the table is read
+        if reading is not None:
+            table = reading.result()
     by_iri = {a.iri: a for a in left + right}
-    if table is None:
-        table = MappingRepository(store, base_iri or base_of(left_work)).table()
     maps = [m for m in table.select() if m.lifecycle in ("accepted", "stale")]
     pairs: dict[str, list[dict]] = defaultdict(list)
     right_seen: set[str] = set()
@@ -169,7 +176,7 @@ def compare_acts(store: GraphStore, left_work: str, right_work: str, suggester: 
                 if a.defects or b.defects:
                     sim = honest_redline(a.text, b.text, list(a.defects), list(b.defects))["similarity"]
                 else:
-                    sim = similarity(a.text, b.text)
+                    sim = _similarity(a.text, b.text)
                 rows.append({**p, "left": _art(a), "right": _art(b), "similarity": sim,
                              "status": _status(p, sim), "reviewed": p["source"] == "mapping",
                              "text_missing": _missing(a, b)})
@@ -204,6 +211,13 @@ def compare_acts(store: GraphStore, left_work: str, right_work: str, suggester: 
                         "from_suggestions": sum(1 for r in rows if r["source"] == "suggestion"),
                         "text_missing": affected},
             "notice": text_missing_notice(affected)}
+
+
+@lru_cache(maxsize=20_000)
+def _similarity(left: str, right: str) -> float:
+    """`similarity`, kept per pair of texts: a pure function of them, so a gap analysis computed
+    again after a mapping write (texts unchanged) does not redo the pairs it already scored."""
+    return similarity(left, right)
 
 
 _STATUSES = ("matched", "diverging", "missing")
@@ -286,12 +300,17 @@ def changes(store: GraphStore, settings, act_path: str, date_from: str, date_to:
     if old.expression == new.expression:
         raise CompareError(f"both dates fall in the same redaction ({old.version}); pick dates on either side "
                            f"of a redaction: {', '.join(sorted(set(dates)))}")
-    a = _redaction_articles(store, old.work, old.expression)
-    b = _redaction_articles(store, new.work, new.expression)
-    ta = provision_texts(store, old.work, old.expression, set(a))
-    tb = provision_texts(store, new.work, new.expression, set(b))
-    da, db = text_defects(store, old.expression), text_defects(store, new.expression)
+    # the two redactions are read side by side (pyoxigraph releases the GIL while it evaluates)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        (a, ta, da), (b, tb, db) = pool.map(lambda r: _read_redaction(store, r.work, r.expression), (old, new))
     norm = lambda t: " ".join(_strip_head(t).split())  # noqa: E731
+    kept: dict[tuple[str, str], dict] = {}
+
+    def redline_once(left: str, right: str) -> dict:
+        # the renumbering check and the changed list redline the same article pair: once
+        if (left, right) not in kept:
+            kept[(left, right)] = redline(left, right)
+        return kept[(left, right)]
     out = {"act": old.work, "from": {"date": date_from, "redaction": old.version},
            "to": {"date": date_to, "redaction": new.version}, "unit": next(iter(a.values()))["kind"] if a else "article",
            "added": [], "repealed": [], "changed": [], "renumbered": [], "moved": [], "removed": [],
@@ -316,12 +335,12 @@ def changes(store: GraphStore, settings, act_path: str, date_from: str, date_to:
         if not hits and a[e]["title"]:
             # the same title under another number with nearly the same text (cross-references
             # inside it renumbered too), while its old number now says something else
-            own = redline(_strip_head(ta[e]), _strip_head(tb[e]))["similarity"] if e in b and tb.get(e) else 0.0
+            own = redline_once(_strip_head(ta[e]), _strip_head(tb[e]))["similarity"] if e in b and tb.get(e) else 0.0
             if own < 0.5:
                 for x in new_by_title.get(_title_key(a[e]["title"]), []):
                     free = x not in a or _title_key(a[x]["title"]) != _title_key(b[x]["title"])
                     if x != e and x not in renum_new and free:
-                        sim = redline(_strip_head(ta[e]), _strip_head(tb.get(x, "")))["similarity"]
+                        sim = redline_once(_strip_head(ta[e]), _strip_head(tb.get(x, "")))["similarity"]
                         if sim >= RENUMBER_SIMILARITY:
                             hits, similarity = [x], sim
                             break
@@ -361,7 +380,7 @@ def changes(store: GraphStore, settings, act_path: str, date_from: str, date_to:
                 (out["text_missing"] if r["identical"] else out["changed"]).append(item)
                 continue
             if with_redlines:
-                r = redline(_strip_head(ta.get(e, "")), _strip_head(tb.get(e, "")))
+                r = redline_once(_strip_head(ta.get(e, "")), _strip_head(tb.get(e, "")))
                 item.update(similarity=r["similarity"], stats=r["stats"], ops=r["ops"])
             out["changed"].append(item)
     # document order: each unit's place in the new redaction, or in the old one when it is gone
@@ -383,6 +402,12 @@ RENUMBER_SIMILARITY = 0.85
 
 def _title_key(title: str | None) -> str:
     return " ".join((title or "").lower().replace("ё", "е").split())
+
+
+def _read_redaction(store: GraphStore, work: str, expression: str) -> tuple[dict, dict, dict]:
+    """A redaction's article-level units, their printed texts and their text-missing defects."""
+    units = _redaction_articles(store, work, expression)
+    return units, provision_texts(store, work, expression, set(units)), text_defects(store, expression)
 
 
 def _redaction_articles(store: GraphStore, work: str, expression: str) -> dict[str, dict]:

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from ingest.identifiers import ELI_MARK, eli_of, top_unit_of
 from ingest.mappings.repository import MappingError, ReviewConflict, VersionMismatch
 
-from . import auth, context, resources, search as search_service, web_session
+from . import auth, context, reflinks, resources, search as search_service, web_session
 from . import mappings as mapping_service
 from .params import split as _split
 from .templating import templates
@@ -71,7 +71,18 @@ def act_titles(request: Request) -> dict[str, dict]:
 def provision_page(request: Request, data: dict) -> HTMLResponse:
     """An act or a provision: text of the chosen redaction, counterparts, unreviewed suggestions."""
     suggestions = _suggestions(request, data) if data.get("kind") != "act" and data.get("in_redaction", True) else []
-    return render(request, "resource.html", r=data, suggestions=suggestions)
+    refs = _references_view(request, data) if data.get("kind") != "act" else {"parts": None, "cited_by": []}
+    return render(request, "resource.html", r=data, suggestions=suggestions, refs=refs)
+
+
+def _references_view(request: Request, data: dict) -> dict:
+    """The text with its references linked and the list of what cites the provision, kept until
+    the next write (keyed by what they are built from, so another date's "cited by" is its own)."""
+    ctx = context.of(request)
+    key = (data["expression"], tuple((r["provision"], r["start"]) for r in data.get("references") or []),
+           tuple((r["provision"], r.get("redaction"), r["start"]) for r in data.get("cited_by") or []))
+    return ctx.memo("page-references", key, lambda: reflinks.page_view(
+        ctx.store, data, {a["iri"]: a["title"] for a in all_acts(request)}))
 
 
 def _suggestions(request: Request, data: dict) -> list[dict]:

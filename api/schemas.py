@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ingest.mappings.model import HARMONIZATION, RATIONALES, RELATIONS
 
+from .references import ReferenceOut
+
 Relation = Literal[tuple(RELATIONS)]            # type: ignore[valid-type]
 Harmonization = Literal[tuple(HARMONIZATION)]   # type: ignore[valid-type]
 Rationale = Literal[tuple(RATIONALES)]          # type: ignore[valid-type]
@@ -193,6 +195,8 @@ class ActOrProvision(_Doc):
     breadcrumb: list[Crumb] | None = None
     children: list[ContentsEntry] | None = None
     full_text: str | None = None
+    references: list[ReferenceOut] | None = None    # what its text cites (as GET /references?source=)
+    cited_by: list[ReferenceOut] | None = None      # what cites it (as GET /references?target=)
     mappings: list[MappingOut] | None = None
 
 

@@ -2,6 +2,8 @@
 pass, SHACL, the /references routes, the CLI and the judged set's sanity."""
 from __future__ import annotations
 
+import html as html_lib
+import re
 import time
 from pathlib import Path
 
@@ -284,3 +286,92 @@ def test_judged_set_is_sound(manifest, names):
     folds = {}
     for fold, key, _, eid, *_ in rows:
         assert folds.setdefault((key, eid), fold) == fold
+
+
+# ------------------------------------------------------------------ the provision's JSON and page
+
+GK196 = "/eli/ru/kodeks/1994/51-fz/art_196"
+GK200 = "eli/ru/kodeks/1994/51-fz/art_200"
+
+
+def test_provision_json_carries_references_and_cited_by(client):
+    data = client.get(GK196, headers={"Accept": "application/json"}).json()
+    to_200 = [r for r in data["references"] if r["target"] and r["target"].endswith("/" + GK200)]
+    assert to_200 and all(r["kind"] == "internal" and r["resolved"] for r in to_200)
+    # offsets are into the citing provision's own text, as GET /references gives them
+    same = client.get("/references", params={"source": GK196.lstrip("/")}).json()["references"]
+    assert data["references"] == same
+    citing = {r["provision"].rsplit("/", 1)[1].split("__")[0] for r in data["cited_by"]}
+    assert "art_197" in citing
+    assert all(r["target"].split("/")[-1].split("__")[0] == "art_196" for r in data["cited_by"])
+
+
+def test_an_act_json_carries_no_reference_lists(client):
+    data = client.get("/eli/ru/kodeks/1994/51-fz", headers={"Accept": "application/json"}).json()
+    assert "references" not in data and "cited_by" not in data
+
+
+def _text_div(html: str) -> str:
+    start = html.index('<div class="text"')
+    return html[start:html.index("</div>", start)]
+
+
+def test_page_links_each_reference_and_lists_what_cites_it(client):
+    data = client.get(GK196, headers={"Accept": "application/json"}).json()
+    html = client.get(GK196, headers={"Accept": "text/html"}).text
+    div = _text_div(html)
+    links = re.findall(r'<a class="ref" href="([^"]+)" title="([^"]*)">([^<]*)</a>', div)
+    to_200 = [(t, html_lib.unescape(q)) for h, t, q in links if h == "/" + GK200]
+    quotes = {r["quote"] for r in data["references"] if r["target"] and r["target"].endswith("/" + GK200)}
+    assert to_200 and {q for _, q in to_200} <= quotes
+    assert all("Статья 200" in html_lib.unescape(t) for t, _ in to_200)   # the target's title on hover
+    # the text reads as before: links only wrap words, none are lost or added
+    assert html_lib.unescape(re.sub(r"<[^>]+>", "", div.split(">", 1)[1])) == data["full_text"]
+    assert "На эту статью ссылаются" in html
+    cited = html[html.index('id="cited-by"'):]
+    cited = cited[:cited.index("</ul>")]
+    assert re.search(r'href="/eli/ru/kodeks/1994/51-fz/art_197[^"]*"', cited)
+    some = data["cited_by"][0]
+    assert html_lib.escape(some["quote"], quote=False) in cited
+
+
+def test_page_text_and_reference_titles_stay_escaped(client):
+    """Hostile words in the text or in a cited act's name never become markup."""
+    ctx = client.app.state.ctx
+    date = "2199-12-31"     # a key no other test asks for: the memo holds what this test puts there
+    real = client.get(GK196, headers={"Accept": "application/json"}).json()
+    evil = "<script>alert(1)</script><b>x</b>"
+    first = dict(real["references"][0], target=None, targets=[], resolved=False, kind="external",
+                 external='"><img src=x onerror=alert(1)>')
+    hostile = {k: v for k, v in real.items() if k not in ("references", "cited_by", "mappings")}
+    hostile["full_text"] = evil + "\n" + real["full_text"]
+    ctx.memo("resource", (GK196.lstrip("/"), date), lambda: hostile)
+    ctx.memo("provision-references", (GK196.lstrip("/"), date),
+             lambda: {"references": [first] + real["references"][1:],
+                      "cited_by": [dict(real["cited_by"][0], quote=evil)]})
+    html = client.get(GK196, params={"date": date}, headers={"Accept": "text/html"}).text
+    assert "<script>" not in html and "<b>x</b>" not in html and "<img" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in _text_div(html)
+    assert 'title="внешний акт: &#34;&gt;&lt;img' in html or 'title="внешний акт: &quot;&gt;&lt;img' in html
+    # the reference is still placed (after the hostile line), as an unlinked span with its title
+    escaped_quote = html_lib.escape(first["quote"], quote=False)
+    assert re.search(r'<span class="ref" title="внешний акт: [^"]*">' + re.escape(escaped_quote) + "</span>",
+                     _text_div(html))
+
+
+def test_text_parts_link_only_where_the_quote_is_printed():
+    from api.reflinks import text_parts
+    work = "http://x/eli/ru/a"
+    rows = [{"eid": "art_1", "label": "Статья 1", "title": "T"}, {"eid": "art_1__para_1", "label": "1.", "text": "см. статью 2"},
+            {"eid": "art_1__para_2", "label": "2.", "text": "<см. статью 3>"}]
+    full = "Статья 1. T\n1. см. статью 2\n2. <см. статью 3>"
+    refs = [{"provision": work + "/art_1__para_1", "start": 4, "end": 12, "quote": "статью 2", "target": work + "/art_2",
+             "resolved": True},
+            {"provision": work + "/art_1__para_2", "start": 5, "end": 13, "quote": "статью 3", "target": work + "/art_3",
+             "resolved": True},
+            {"provision": work + "/art_1__para_2", "start": 0, "end": 3, "quote": "xyz", "target": work + "/art_9",
+             "resolved": True}]     # offsets that do not hold: never linked
+    parts = text_parts(full, rows, work, refs, {}, {})
+    assert "".join(p["text"] for p in parts) == full
+    assert [(p["text"], p["href"]) for p in parts if p.get("href")] == [("статью 2", work + "/art_2"),
+                                                                        ("статью 3", work + "/art_3")]
