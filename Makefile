@@ -46,10 +46,19 @@ test: install browser
 screenshots: install browser
 	LEXMAP_SCREENSHOTS=$(CURDIR)/docs/screenshots LEXMAP_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q tests/test_browser.py
 
+# The figures of the README's Benchmarks section (each bench prints its own reference);
+# bench/remote.py and bench/reliability.py start servers of their own and run apart.
 bench: install
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python bench/ingest.py
-	$(BIN)/python bench/search.py
-	$(BIN)/python bench/mappings.py
+	$(BIN)/python bench/page.py
+	$(BIN)/python bench/diff.py
+	$(BIN)/python bench/search.py --skip-whoosh
+	$(BIN)/python bench/mappings.py --plot docs/reliability.png
+	$(BIN)/python bench/mappings.py --coverage
+	$(BIN)/python bench/writes.py
+	$(BIN)/python bench/references.py
+	$(BIN)/python bench/dumps.py
 
 clean:
 	rm -rf var .pytest_cache
