@@ -17,7 +17,7 @@ from ingest.mappings.model import (HARMONIZATION, LIFECYCLE, NO_TERM_FOUND, RATI
                                    mapping_iri, today)
 from ingest.mappings.repository import Filters, MappingError, MappingRepository, MappingTable
 from ingest.mappings.sssom_tsv import write as write_sssom
-from ingest.mappings.suggest import DEFAULT_WEIGHTS, Candidate, Suggester
+from ingest.mappings.suggest import Candidate, Suggester
 from ingest.store import GraphStore
 from ontology import PREFIXES
 
@@ -205,27 +205,17 @@ def suggest(ctx: Context, suggester: Suggester, source: str, target_act: str, li
 
 def ranked(table: MappingTable, suggester: Suggester, source_iri: str, source_work: str, target_work: str,
            k: int = 5) -> list[Candidate]:
-    """`Suggester.suggest` with its anchors (the accepted mappings between the two acts) taken
-    from a mapping table (the one `Context.table` keeps) instead of two queries per call;
-    KeyError when `source_iri` is not an article in force (nor inside one)."""
-    model = suggester.pair(source_work, target_work)
-    article = source_iri
-    while article not in model.source.by_iri and "__" in article:
-        article = article.rsplit("__", 1)[0]
-    src = model.source.by_iri.get(article)
-    if src is None:
-        raise KeyError(f"{source_iri} is not an article in force of {source_work} (nor inside one)")
-    anchors = model.anchors_from(table.accepted_pairs(source_work, target_work), exclude=src.iri)
-    return model.rank(src, anchors, DEFAULT_WEIGHTS, k)
+    """`Suggester.suggest` anchored on the accepted pairs of a mapping table (the one
+    `Context.table` keeps) instead of two queries per call; KeyError as there."""
+    return suggester.suggest(source_iri, source_work, target_work, k,
+                             pairs=table.accepted_pairs(source_work, target_work))
 
 
 def ranked_many(table: MappingTable, suggester: Suggester, source_iris: list[str], source_work: str,
                 target_work: str, k: int = 1) -> dict[str, list[Candidate]]:
-    """`Suggester.suggest_many` with the anchors from a mapping table."""
-    model = suggester.pair(source_work, target_work)
-    anchors = model.anchors_from(table.accepted_pairs(source_work, target_work))
-    return {iri: model.rank(model.source.by_iri[iri], anchors, DEFAULT_WEIGHTS, k)
-            for iri in source_iris if iri in model.source.by_iri}
+    """`Suggester.suggest_many` anchored on the accepted pairs of a mapping table."""
+    return suggester.suggest_many(source_iris, source_work, target_work, k,
+                                  pairs=table.accepted_pairs(source_work, target_work))
 
 
 def curie_prefixes(ctx: Context, mappings: list[Mapping]) -> dict[str, str]:

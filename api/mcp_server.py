@@ -104,9 +104,6 @@ class Tools:
                                      status=split(status) or ("in_force",), date=_date(date),
                                      limit=min(limit, search_service.MAX_LIMIT), offset=offset,
                                      max_depth=ctx.settings.limits.query_max_depth)
-        if offset > search_service.MAX_OFFSET:
-            raise Problem(400, "Invalid search", f"offset must be between 0 and {search_service.MAX_OFFSET}; "
-                                                 "narrow the query with filters instead")
         result = search_service.search(ctx.store, ctx.backend, req, ctx.aliases, ctx.thesaurus, known)
         for r in result["results"]:
             r["eli"] = eli_of(r["iri"])

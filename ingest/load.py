@@ -131,7 +131,7 @@ def prepare(act: ActEntry, expr: ExpressionEntry, manifest: Manifest, settings: 
         return Prepared(report)
     if reference:
         return _convert_with_rdflib(act, expr, doc, settings, checksum, fp, report,
-                                    _references(act, expr, doc, manifest, settings))
+                                    references_of(act, expr, doc, manifest, settings))
     t = time.perf_counter()
     try:
         at = act_ntriples(act, expr, doc, settings.base_iri, checksum, fp)
@@ -142,7 +142,7 @@ def prepare(act: ActEntry, expr: ExpressionEntry, manifest: Manifest, settings: 
     report.provisions, report.graph = at.provisions, at.expression_iri
     report.seconds["rdf"] = time.perf_counter() - t
     t = time.perf_counter()
-    refs_nt = _references(act, expr, doc, manifest, settings)
+    refs_nt = references_of(act, expr, doc, manifest, settings)
     report.seconds["references"] = time.perf_counter() - t
     ntriples = at.ntriples + refs_nt
     report.triples = at.triples + refs_nt.count("\n")
@@ -154,7 +154,7 @@ def prepare(act: ActEntry, expr: ExpressionEntry, manifest: Manifest, settings: 
     return Prepared(report, ntriples, fp)
 
 
-def _references(act: ActEntry, expr: ExpressionEntry, doc: ParsedDocument, manifest: Manifest,
+def references_of(act: ActEntry, expr: ExpressionEntry, doc: ParsedDocument, manifest: Manifest,
                 settings: Settings) -> str:
     """N-Triples of the references the redaction's text makes (issue 16), resolved against the
     act's own numbering; references into other acts are resolved after every act is loaded

@@ -25,12 +25,12 @@ from .config import PROJECT_ROOT, Settings
 from .identifiers import work_of
 from .index.backend import SearchBackend
 from .index.indexer import open_backend, rebuild as rebuild_index, sync
-from .load import ActReport, ingest, parse_source, summary_table
+from .load import ActReport, ingest, parse_source, references_of, summary_table
 from .mappings.curated import MAPPINGS_DIR, CuratedReport, load_curated
 from .mappings.repository import MappingRepository
 from .model import Problem
 from .plausibility import check_plausible
-from .references import names_for, references_ntriples, resolver_for
+from .references import names_for
 from .references.store_pass import resolve_pending
 from .sources import ActEntry, Manifest, load_manifest, read_source, sha256_hex
 from .store import GraphStore, open_store
@@ -254,8 +254,7 @@ def _validations(manifest: Manifest, settings: Settings, acts: list[ActEntry]) -
                                                    "fix the manifest or the source's numbering"))
                     yield result
                     continue
-                refs = references_ntriples(doc, act, expr, settings.base_iri,
-                                           resolver_for(manifest, settings.base_iri, act.key, doc))
+                refs = references_of(act, expr, doc, manifest, settings)
                 result.violations = validate_ntriples(at.ntriples + refs, at.origin)
             yield result
 

@@ -364,8 +364,10 @@ class Suggester:
         return [(r["s"], r["o"]) for r in rows]
 
     def suggest(self, source_iri: str, source_work: str, target_work: str, k: int = 5,
-                weights: dict[str, float] | None = None) -> list[Candidate]:
-        """Top-k counterparts of an article (or of the article holding a provision)."""
+                weights: dict[str, float] | None = None,
+                pairs: list[tuple[str, str]] | None = None) -> list[Candidate]:
+        """Top-k counterparts of an article (or of the article holding a provision). `pairs`: the
+        accepted (source, target) pairs to anchor on, when the caller has them (else read here)."""
         model = self.pair(source_work, target_work)
         article_iri = source_iri
         while article_iri not in model.source.by_iri and "__" in article_iri:
@@ -373,14 +375,18 @@ class Suggester:
         src = model.source.by_iri.get(article_iri)
         if src is None:
             raise KeyError(f"{source_iri} is not an article in force of {source_work} (nor inside one)")
-        anchors = model.anchors_from(self.accepted_pairs(source_work, target_work), exclude=src.iri)
+        if pairs is None:
+            pairs = self.accepted_pairs(source_work, target_work)
+        anchors = model.anchors_from(pairs, exclude=src.iri)
         return model.rank(src, anchors, weights or DEFAULT_WEIGHTS, k)
 
     def suggest_many(self, source_iris: list[str], source_work: str, target_work: str, k: int = 1,
-                     weights: dict[str, float] | None = None) -> dict[str, list[Candidate]]:
-        """Suggestions for many articles of one act, anchors computed once."""
+                     weights: dict[str, float] | None = None,
+                     pairs: list[tuple[str, str]] | None = None) -> dict[str, list[Candidate]]:
+        """Suggestions for many articles of one act, anchors computed once (`pairs` as in `suggest`)."""
         model = self.pair(source_work, target_work)
-        pairs = self.accepted_pairs(source_work, target_work)
+        if pairs is None:
+            pairs = self.accepted_pairs(source_work, target_work)
         anchors = model.anchors_from(pairs)
         out = {}
         for iri in source_iris:
