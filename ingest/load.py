@@ -27,12 +27,15 @@ from .plausibility import RedactionFigures, check_plausible, previous_figures
 from .query import catalog as q
 from .sources import ActEntry, ExpressionEntry, Manifest, read_source, sha256_hex
 from .store import GraphStore, StoreError, count_graph
+from .effects import corpus_acts, effects_ntriples
 from .references import references_ntriples, resolver_for
 from .to_rdf import act_ntriples, act_to_graph
 from .validate import Violation, validate_graph, validate_ntriples
 
 # Bump when parsing or RDF output changes, so stores built by older code reload.
-INGEST_VERSION = "7"   # 7: references (issue 16)
+# 7: references (issue 16); 8: amendment effects, and BY parts numbered as the law counts (issue 16,
+# items 5 and 3: the opening text of a point is its part 1, so "часть вторая пункта 1" is para_2)
+INGEST_VERSION = "8"
 
 
 @dataclass
@@ -131,7 +134,9 @@ def prepare(act: ActEntry, expr: ExpressionEntry, manifest: Manifest, settings: 
         return Prepared(report)
     if reference:
         return _convert_with_rdflib(act, expr, doc, settings, checksum, fp, report,
-                                    references_of(act, expr, doc, manifest, settings))
+                                    references_of(act, expr, doc, manifest, settings)
+                                    + effects_ntriples(doc, act, expr, settings.base_iri,
+                                                       corpus_acts(manifest, settings.base_iri)))
     t = time.perf_counter()
     try:
         at = act_ntriples(act, expr, doc, settings.base_iri, checksum, fp)
@@ -144,8 +149,11 @@ def prepare(act: ActEntry, expr: ExpressionEntry, manifest: Manifest, settings: 
     t = time.perf_counter()
     refs_nt = references_of(act, expr, doc, manifest, settings)
     report.seconds["references"] = time.perf_counter() - t
-    ntriples = at.ntriples + refs_nt
-    report.triples = at.triples + refs_nt.count("\n")
+    t = time.perf_counter()
+    effects_nt = effects_ntriples(doc, act, expr, settings.base_iri, corpus_acts(manifest, settings.base_iri))
+    report.seconds["effects"] = time.perf_counter() - t
+    ntriples = at.ntriples + refs_nt + effects_nt
+    report.triples = at.triples + refs_nt.count("\n") + effects_nt.count("\n")
     t = time.perf_counter()
     violations = validate_ntriples(ntriples, at.origin)
     report.seconds["validate"] = time.perf_counter() - t

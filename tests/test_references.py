@@ -62,6 +62,23 @@ def test_ru_civil_code_196_cites_200(names, parsed):
     assert ref.target_work.endswith("/eli/ru/kodeks/1994/51-fz")
 
 
+def test_by_part_of_a_point_is_numbered_as_the_law_counts(names, parsed):
+    """Issue 16 item 3: a BY point's opening text is its part 1, so the paragraph after it is
+    part 2 (art_330__para_1__para_2), and "частью второй пункта 1 статьи 330" lands on it —
+    the paragraph on satisfying the pledgee's claim without going to court."""
+    _, _, doc = parsed["by-gk"]
+    point = _node(doc, "art_330__para_1")
+    assert point.text.startswith("Требования залогодержателя")
+    kids = [c.eid for c in point.children if c.kind == "para"]
+    assert kids and kids[0] == "art_330__para_1__para_2"
+    second = _node(doc, "art_330__para_1__para_2")
+    assert second.text.startswith("Удовлетворение требования залогодержателя за счет заложенного имущества без")
+    citing = next(p for p in doc.walk() if "частью второй пункта 1 статьи 330 настоящего Кодекса" in (p.text or ""))
+    refs, _ = _resolve_in(names, parsed, "by-gk", citing.eid)
+    hit = [r for r in refs if "частью второй пункта 1 статьи 330" in r.quote]
+    assert hit and hit[0].targets == ["art_330__para_1__para_2"]
+
+
 def test_range_includes_inserted_articles_and_stops_at_its_end(names, parsed):
     # "статьи 388 - 390" of RU Civil Code art. 387 covers 388¹ and 389¹ (inserted), not 390¹
     refs, _ = _resolve_in(names, parsed, "ru-gk-1", "art_387__para_2")
@@ -325,8 +342,10 @@ def test_page_links_each_reference_and_lists_what_cites_it(client):
     quotes = {r["quote"] for r in data["references"] if r["target"] and r["target"].endswith("/" + GK200)}
     assert to_200 and {q for _, q in to_200} <= quotes
     assert all("Статья 200" in html_lib.unescape(t) for t, _ in to_200)   # the target's title on hover
-    # the text reads as before: links only wrap words, none are lost or added
-    assert html_lib.unescape(re.sub(r"<[^>]+>", "", div.split(">", 1)[1])) == data["full_text"]
+    # the text reads as before (the heading above it, not repeated as its first line): links only
+    # wrap words, none are lost or added
+    from ingest.articles import strip_head
+    assert html_lib.unescape(re.sub(r"<[^>]+>", "", div.split(">", 1)[1])) == strip_head(data["full_text"])
     assert "На эту статью ссылаются" in html
     cited = html[html.index('id="cited-by"'):]
     cited = cited[:cited.index("</ul>")]

@@ -8,7 +8,7 @@ from fastapi.responses import Response
 
 from ingest.identifiers import file_stem, parse_eli_path
 
-from .. import context, docx, mappings as mapping_service, page, rdf_formats, reflinks, resources
+from .. import context, docx, effects, mappings as mapping_service, page, rdf_formats, reflinks, resources
 from ..errors import Problem
 from ..negotiation import negotiate
 from ..schemas import ActList, ActOrProvision, documented
@@ -55,7 +55,8 @@ def eli(request: Request, path: str, format: str | None = Query(None, pattern="^
     if data.get("kind") != "act":
         refs = ctx.memo("provision-references", (full, date),
                         lambda: reflinks.for_provision(ctx.store, ctx.settings, full, date))
-        data = {**data, **refs, "mappings": mapping_service.for_provision(ctx.mappings, data["iri"])}
+        data = {**data, **refs, "mappings": mapping_service.for_provision(ctx.mappings, data["iri"]),
+                "effects": effects.history(ctx, data["act"], data["iri"])}
     if fmt == "html":
         return page.provision_page(request, data)
     if fmt == "docx":   # a provision with its counterparts, for a drafter's file

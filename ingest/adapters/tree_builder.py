@@ -240,7 +240,11 @@ def build_body(node: Provision, blocks: list[Block], doc: ParsedDocument) -> Non
     numbered_mode = any(NUMBERED.match(b.text) for b in blocks)
     part: Provision | None = None
     point: Provision | None = None
-    part_count = 0
+    # A unit whose opening text it already holds (a BY point "1. По договору …", a BY
+    # Constitution article's first paragraph) has that text as its part 1, so the paragraphs
+    # after it are parts 2, 3 … as the law counts them ("часть вторая пункта 1" is para_2).
+    first_part = 1 if node.text.strip() else 0
+    part_count = first_part
     holder = node          # where parts go: the unit, or its "Примечание" once one starts
 
     def owner() -> Provision:
@@ -335,7 +339,8 @@ def build_body(node: Provision, blocks: list[Block], doc: ParsedDocument) -> Non
         holder.children.append(part)
         point = None
     # A unit with a single unnumbered part keeps its text itself (no para_1).
-    if holder is node and not numbered_mode and part_count == 1 and node.children and node.children[-1] is part and \
+    if holder is node and not numbered_mode and part_count == first_part + 1 and node.children and \
+            node.children[-1] is part and \
             len([c for c in node.children if c.kind == "para"]) == 1:
         only = node.children.pop()
         node.text = _join(node.text, only.text)
