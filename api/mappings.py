@@ -17,6 +17,7 @@ from ingest.mappings.model import (HARMONIZATION, LIFECYCLE, NO_TERM_FOUND, RATI
                                    mapping_iri, today)
 from ingest.mappings.repository import Filters, MappingError, MappingRepository, MappingTable
 from ingest.mappings.sssom_tsv import write as write_sssom
+from ingest.mappings import parts as parts_service
 from ingest.mappings.suggest import Candidate, Suggester
 from ingest.store import GraphStore
 from ontology import PREFIXES
@@ -201,6 +202,28 @@ def suggest(ctx: Context, suggester: Suggester, source: str, target_act: str, li
     except KeyError as exc:
         raise BadRequest(str(exc.args[0])) from None
     return {"source": src, "target_act": tgt, "candidates": [c.as_dict() for c in cands]}
+
+
+def suggest_parts(ctx: Context, suggester: Suggester, source: str, target: str, limit: int = 3) -> dict:
+    """Part/point-level counterparts inside two articles of different jurisdictions (a provision
+    inside an article stands for its article), with the reviewed mapping between the two articles
+    when there is one. Machine suggestions: never reviewed, never stored."""
+    src_iri, src_work = provision_iri(ctx, source)
+    tgt_iri, tgt_work = provision_iri(ctx, target)
+    if not 1 <= limit <= 10:
+        raise BadRequest("limit must be 1..10")
+    jur = {r["w"]: r["j"] for r in q.select(ctx.store, "jurisdictions", works=[src_work, tgt_work])}
+    if jur.get(src_work) == jur.get(tgt_work):
+        raise BadRequest("source and target are in the same jurisdiction; part suggestions cross jurisdictions")
+    src_art, tgt_art = top_unit_of(src_iri), top_unit_of(tgt_iri)
+    reviewed = [m for m in ctx.table().select(Filters(provision=src_art))
+                if m.lifecycle in ("accepted", "stale") and {m.subject, m.object} == {src_art, tgt_art}]
+    units = parts_service.suggest_parts(ctx.store, suggester, src_art, tgt_art, limit)
+    return {"source_article": src_art, "target_article": tgt_art, "reviewed": False,
+            "note": "machine suggestions inside the two articles, not reviewed",
+            "article_mapping": ({"id": reviewed[0].record_id, "relation": reviewed[0].relation,
+                                 "lifecycle": reviewed[0].lifecycle} if reviewed else None),
+            "units": [u.as_dict() for u in units]}
 
 
 def ranked(table: MappingTable, suggester: Suggester, source_iri: str, source_work: str, target_work: str,

@@ -47,7 +47,7 @@ from ingest.mappings.curated import MAPPINGS_DIR  # noqa: E402
 from ingest.mappings.evaluate import (CONTEXT_GRID, TOP_K, Gold, anchor_counts, calibration_rows,  # noqa: E402
                                       evaluate, fit_weights_multi, gold_pairs, query_features, without_counterpart)
 from ingest.mappings.sssom_tsv import parse  # noqa: E402
-from ingest.mappings.suggest import PairModel, Suggester  # noqa: E402
+from ingest.mappings.suggest import FEATURES, PROPOSE_MIN_PROBABILITY, PairModel, Suggester  # noqa: E402
 from ingest.store import open_store  # noqa: E402
 
 CONDITIONS = ("anchored", "no anchors")
@@ -95,6 +95,7 @@ def cross_validate(sets: list[SetData], n_folds: int, grid=None, quiet: bool = F
     """Held-out figures: per set and condition the EvalResults, and held-out (prob, label, first)."""
     results: dict = {(s.name, c): [] for s in sets for c in CONDITIONS}
     held = {c: ([], [], []) for c in CONDITIONS}
+    sets_held = {c: {"single": [0, 0, 0], "multi": [0, 0, 0]} for c in CONDITIONS}
     for k in range(n_folds):
         train_sets, train_rows = [], []
         tests = []
@@ -115,6 +116,7 @@ def cross_validate(sets: list[SetData], n_folds: int, grid=None, quiet: bool = F
         calibrator = cal.fit(np.vstack(rows), np.concatenate(labels))
         for s, c, feats, counts in tests:
             results[(s.name, c)].append(evaluate(s.model, s.gold, feats, w))
+            _count_sets(sets_held[c], s, feats, counts, w, calibrator)
             x, y, first = calibration_rows(s.model, s.gold, feats, counts, w)
             if len(y):
                 held[c][0].append(calibrator.probabilities(x))
@@ -122,8 +124,29 @@ def cross_validate(sets: list[SetData], n_folds: int, grid=None, quiet: bool = F
                 held[c][2].append(first)
         if not quiet:
             print(f"  fold {k + 1}/{n_folds}: weights {w}", flush=True)
-    return {"results": results,
+    return {"results": results, "sets": sets_held,
             "held": {c: tuple(np.concatenate(v) if v else np.zeros(0) for v in held[c]) for c in CONDITIONS}}
+
+
+def _count_sets(tally: dict, s: SetData, feats: dict, counts: dict, w: dict, calibrator) -> None:
+    """Many-to-many: the counterparts proposed for an article are its top candidate and every
+    other of the top 5 whose calibrated probability reaches PROPOSE_MIN_PROBABILITY (as
+    `Suggester.propose_set` does). Adds [right proposed, proposed, gold] per kind of article
+    ("multi": two or more reviewed counterparts)."""
+    wv = np.array([w[f] for f in FEATURES], dtype=np.float32)
+    target = s.model.target.articles
+    for q, fm in feats.items():
+        gold = s.gold.get(q)
+        if not gold:
+            continue
+        scores = fm @ wv
+        top = np.argsort(-scores)[:TOP_K]
+        probs = calibrator.probabilities(cal.candidate_rows(scores, fm, top, counts.get(q, 0)))
+        got = {target[int(j)].iri for n, (j, p) in enumerate(zip(top, probs)) if n == 0 or p >= PROPOSE_MIN_PROBABILITY}
+        t = tally["multi" if len(gold) > 1 else "single"]
+        t[0] += len(got & gold)
+        t[1] += len(got)
+        t[2] += len(gold)
 
 
 def _agg(rs: list) -> dict:
@@ -160,6 +183,15 @@ def print_quality(sets: list[SetData], cv: dict) -> None:
             allr += rs
             print(f"{s.name:<16} {_line(_agg(rs))}")
         print(f"{'all':<16} {_line(_agg(allr))}")
+
+
+def print_sets(cv: dict) -> None:
+    print("\nmany-to-many: counterparts proposed per article (top-1, and more where P >= "
+          f"{PROPOSE_MIN_PROBABILITY}), held-out folds")
+    for c in CONDITIONS:
+        for kind, (right, proposed, gold) in cv["sets"][c].items():
+            print(f"  {c:<11} {kind:<6} articles' counterparts {gold:>4}: precision {right / max(1, proposed):.3f}, "
+                  f"recall {right / max(1, gold):.3f}")
 
 
 def print_calibration(cv: dict) -> None:
@@ -242,6 +274,7 @@ def main() -> int:
         cv = cross_validate(sets, args.folds)
         print(f"cross-validation {time.perf_counter() - t:.1f} s")
         print_quality(sets, cv)
+        print_sets(cv)
         print_calibration(cv)
         if args.plot:
             plot(cv, args.plot)

@@ -7,6 +7,7 @@ so it lives in ingest, which both may import.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .query import catalog as q
@@ -68,10 +69,22 @@ def text_defects(store: GraphStore, expression: str) -> dict[str, list[str]]:
     return out
 
 
+# "Статья 196. Title" (a heading line) or "Статья 2 Человек, его права…" (an untitled article: its
+# label and first words share the line, as ingest.text.render prints them)
+_HEAD = re.compile(r"(?:Статья|Article|Section)\s+[^\s.]+(?:\.[^\s.]+)*(\.?)(?:\s+|$)")
+
+
 def strip_head(text: str) -> str:
-    """A provision's printed text without its first line when that is its heading."""
+    """A provision's printed text without its heading: the first line when it is "label. title",
+    only the label when the article has no title and its text starts on the label's line."""
     first, _, rest = (text or "").partition("\n")
-    return rest if first.startswith(("Статья", "Article", "Section")) else text
+    m = _HEAD.match(first)
+    if m is None:
+        return text
+    body = first[m.end():]
+    if m.group(1) or not body:
+        return rest
+    return f"{body}\n{rest}" if rest else body
 
 
 def _load(store: GraphStore, work: str, expr: str) -> list[Article]:

@@ -122,6 +122,11 @@ class Settings:
         return self.data_dir / "index"
 
     @property
+    def bag_dir(self) -> Path:
+        """Lemma bags of the acts' articles for the suggester, kept between runs (ingest.mappings.suggest.BagCache)."""
+        return self.data_dir / "cache" / "lemma-bags"
+
+    @property
     def thesaurus(self) -> Path:
         """Synonyms and query rewrites for search, authored beside the manifest."""
         return Path(self.extra.get("thesaurus") or self.manifest.parent / "thesaurus.toml")

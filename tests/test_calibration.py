@@ -91,9 +91,46 @@ def test_proposals_cover_every_article_and_never_pass_for_reviews(loaded):
     t = pair_table(sug, table, f"{b}/eli/ru/kodeks/1995/223-fz", f"{b}/eli/by/kodeks/1999/278-z")
     subjects = {m.subject for m in t.proposals}
     assert t.reviewed and not subjects & t.reviewed
-    assert len(subjects | t.reviewed) == t.articles == len(t.proposals) + len(t.reviewed)
+    assert len(subjects | t.reviewed) == t.articles == len(subjects) + len(t.reviewed)
+    # an article split over two: a further counterpart only when it is as likely as not, never twice
+    by_subject: dict = {}
+    for m in t.proposals:
+        by_subject.setdefault(m.subject, []).append(m)
+    for ms in by_subject.values():
+        assert len({m.object for m in ms}) == len(ms)
+        assert all(not m.no_counterpart and m.confidence >= 0.5 for m in ms[1:])
     assert all(m.lifecycle == "proposed" and m.reviewer is None and 0 <= m.confidence <= 1 for m in t.proposals)
     assert {m.justification for m in t.proposals} <= {"semapv:LexicalMatching", "semapv:CompositeMatching"}
     assert t.suggested and t.none
     assert all(m.relation is None for m in t.proposals if m.no_counterpart)
     assert all("not reviewed" in (m.comment or "") for m in t.proposals)
+
+
+def test_loaded_proposals_are_reviewable_and_a_reload_keeps_reviews(own_store):
+    """`lexmap mappings propose --load`: the pair's table as `proposed` records by the suggester,
+    none on a reviewed article; a reviewer accepts one; loading again changes nothing else and
+    keeps the accepted one accepted."""
+    from ingest.mappings.proposals import load_tables, machine_set_name
+    from ingest.mappings.repository import MappingRepository
+    settings, store = own_store
+    repo = MappingRepository(store, settings.base_iri)
+    reviewed_before = {m.subject for m in repo.table().mappings if m.lifecycle in ("accepted", "stale")}
+    [rep] = load_tables(store, settings, ["ru-sk"])
+    assert not rep.violations and rep.added == rep.loaded > 100
+    machine = [m for m in repo.table().mappings if m.mapping_set and machine_set_name("ru-sk→by-kobs") in m.mapping_set]
+    assert len(machine) == rep.loaded
+    assert all(m.lifecycle == "proposed" and m.author == repo.agent_iri("suggester") for m in machine)
+    assert not {m.subject for m in machine} & reviewed_before
+    chosen = next(m for m in machine if not m.no_counterpart)
+    repo.review(chosen.record_id, "accept", repo.agent_iri("tester"), "read both texts")
+    [again] = load_tables(store, settings, ["ru-sk"])
+    assert not again.violations
+    after = repo.table().mappings
+    assert next(m for m in after if m.record_id == chosen.record_id).lifecycle == "accepted"
+    # the article is reviewed now: no other proposal for it is loaded (the new anchor may move others)
+    assert [m.record_id for m in after if m.subject == chosen.subject and m.lifecycle == "proposed"
+            and m.author == repo.agent_iri("suggester")] == []
+    # an unchanged store loads the same table again without a change
+    [third] = load_tables(store, settings, ["ru-sk"])
+    assert third.added == third.updated == third.removed == 0
+

@@ -138,3 +138,25 @@ def test_a_mapping_write_shows_in_the_next_read_of_every_cached_view(api, own_st
     fresh = compare.compare_acts(store, f"{base}/{RU}", f"{base}/{BY}", Suggester(store), base)
     assert served == fresh
     assert c.get(f"/mappings?status=accepted&provision={path}").json()["total"] >= 1
+
+
+def test_lemma_bags_kept_on_disk_give_the_same_suggestions(loaded, tmp_path):
+    """The suggester's lemma bags (BagCache) written by one run and read by the next give the
+    same profiles and the same ranked candidates; a damaged file is made again, not trusted."""
+    settings, store = loaded
+    left, right = f"{settings.base_iri}/{RU}", f"{settings.base_iri}/{BY}"
+    bags = tmp_path / "bags"
+    first = Suggester(store, bags).pair(left, right)
+    files = sorted(bags.glob("*.json"))
+    assert len(files) == 2                      # one per act, named by a digest of their texts
+    again = Suggester(store, bags).pair(left, right)
+    for a, b in zip(first.source.articles + first.target.articles, again.source.articles + again.target.articles):
+        assert (a.iri, a.text_terms, a.title_terms, a.chapter_terms, a.defined) == \
+               (b.iri, b.text_terms, b.title_terms, b.chapter_terms, b.defined)
+    plain = Suggester(store).pair(left, right)
+    assert [a.text_terms for a in plain.source.articles] == [a.text_terms for a in again.source.articles]
+    for f in files:
+        f.write_text("{not json", encoding="utf-8")
+    damaged = Suggester(store, bags).pair(left, right)
+    assert [a.text_terms for a in damaged.source.articles] == [a.text_terms for a in plain.source.articles]
+    assert all(f.read_text(encoding="utf-8").startswith("[") for f in files)   # written again

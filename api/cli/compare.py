@@ -39,7 +39,7 @@ def cmd_compare(args: argparse.Namespace, ctx: CliContext) -> int:
         with ctx.open_store(read_only=True) as store:
             mctx = ctx.mappings(store)
             left, right = svc.act_iri(mctx, args.left_act), svc.act_iri(mctx, args.right_act)
-            result = compare.compare_acts(store, left, right, Suggester(store), ctx.settings.base_iri)
+            result = compare.compare_acts(store, left, right, Suggester(store, ctx.settings.bag_dir), ctx.settings.base_iri)
             acts = {a["iri"]: a for a in resources.list_acts(store)}
     except (compare.CompareError, svc.BadRequest) as exc:
         err(str(exc))

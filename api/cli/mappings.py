@@ -1,4 +1,4 @@
-"""`lexmap mappings export|import|list|suggest|propose` (api.mappings) and `lexmap keys add|list|revoke`
+"""`lexmap mappings export|import|list|suggest|suggest-parts|propose` (api.mappings) and `lexmap keys add|list|revoke`
 (api.auth)."""
 from __future__ import annotations
 
@@ -14,12 +14,13 @@ SSSOM_LICENSE = "https://creativecommons.org/licenses/by/4.0/"
 
 
 def cmd_mappings(args: argparse.Namespace, ctx: CliContext) -> int:
-    """One mapping action; only `import` writes."""
+    """One mapping action; only `import` and `propose --load` write."""
     from .. import mappings as svc
     try:
         if args.action == "import":
             return _import(args, ctx)
-        with ctx.open_store(read_only=True) as store:
+        writes = args.action == "propose" and (args.load or args.all)
+        with ctx.open_store(read_only=not writes) as store:
             return READERS[args.action](args, ctx, store)
     except svc.BadRequest as exc:
         err(str(exc))
@@ -59,7 +60,7 @@ def _list(args: argparse.Namespace, ctx: CliContext, store: GraphStore) -> int:
 def _suggest(args: argparse.Namespace, ctx: CliContext, store: GraphStore) -> int:
     from .. import mappings as svc
     from ingest.mappings.suggest import Suggester
-    data = svc.suggest(ctx.mappings(store), Suggester(store), args.source, args.target_act, args.limit)
+    data = svc.suggest(ctx.mappings(store), Suggester(store, ctx.settings.bag_dir), args.source, args.target_act, args.limit)
     if args.json:
         print_json(data)
         return 0
@@ -71,6 +72,23 @@ def _suggest(args: argparse.Namespace, ctx: CliContext, store: GraphStore) -> in
     return 0
 
 
+def _suggest_parts(args: argparse.Namespace, ctx: CliContext, store: GraphStore) -> int:
+    from .. import mappings as svc
+    from ingest.mappings.suggest import Suggester
+    data = svc.suggest_parts(ctx.mappings(store), Suggester(store, ctx.settings.bag_dir), args.source, args.target,
+                             args.limit)
+    if args.json:
+        print_json(data)
+        return 0
+    am = data["article_mapping"]
+    print(f"{data['note']}; article mapping: " + (f"{am['relation']} ({am['lifecycle']})" if am else "none reviewed"))
+    for u in data["units"]:
+        p = u["proposed"]
+        print(f"{u['source']['eid']:<32} -> {p['eid'] if p else '—':<32} "
+              + (f"{p['score']:.2f}" if p else "no counterpart"))
+    return 0
+
+
 def _propose(args: argparse.Namespace, ctx: CliContext, store: GraphStore) -> int:
     from ingest.mappings.repository import MappingRepository
     from ingest.mappings.sssom_tsv import write
@@ -78,10 +96,15 @@ def _propose(args: argparse.Namespace, ctx: CliContext, store: GraphStore) -> in
     from .. import mappings as svc
     from ingest.mappings.suggest import Suggester
     base = ctx.settings.base_iri
+    if args.load or args.all:
+        return _load_proposals(args, ctx, store)
+    if not (args.source_act and args.target_act):
+        err("propose: give --source-act and --target-act (or --all --load for every code pair)")
+        return 2
     mctx = ctx.mappings(store)
     src, tgt = svc.act_iri(mctx, args.source_act), svc.act_iri(mctx, args.target_act)
     repo = MappingRepository(store, base)
-    proposed = Suggester(store).propose_set(src, tgt, args.min_score, author=repo.agent_iri("suggester"))
+    proposed = Suggester(store, ctx.settings.bag_dir).propose_set(src, tgt, args.min_score, author=repo.agent_iri("suggester"))
     meta = {"mapping_set_id": f"{base}/mappings/proposed", "license": SSSOM_LICENSE, "subject_source": src,
             "object_source": tgt,
             "mapping_set_description": "Proposed by the lexmap suggester; every row needs review."}
@@ -89,6 +112,23 @@ def _propose(args: argparse.Namespace, ctx: CliContext, store: GraphStore) -> in
     print(f"{len(proposed)} proposed mapping(s), "
           f"{sum(1 for m in proposed if m.no_counterpart)} without counterpart", file=sys.stderr)
     return 0
+
+
+def _load_proposals(args: argparse.Namespace, ctx: CliContext, store: GraphStore) -> int:
+    """`propose --load`: the code pairs' tables loaded as `proposed` records (all, or the pair
+    whose RU act is --source-act)."""
+    from ingest.mappings.proposals import load_tables, pair_works
+    if not args.load:
+        err("propose --all writes into the store only with --load")
+        return 2
+    names = [n for n, _, _ in pair_works(ctx.settings)]
+    pairs = None if args.all else [n for n in names if n.split("→")[0] == args.source_act
+                                   and (not args.target_act or n.split("→")[1] == args.target_act)]
+    if pairs is not None and not pairs:
+        err(f"propose --load: no code pair for {args.source_act!r}; the pairs are: {', '.join(names)}")
+        return 2
+    reports = load_tables(store, ctx.settings, pairs, progress=lambda m: print(m, file=sys.stderr))
+    return 1 if any(r.violations for r in reports) else 0
 
 
 def _import(args: argparse.Namespace, ctx: CliContext) -> int:
@@ -112,7 +152,7 @@ def _import(args: argparse.Namespace, ctx: CliContext) -> int:
     return 0
 
 
-READERS = {"export": _export, "list": _list, "suggest": _suggest, "propose": _propose}
+READERS = {"export": _export, "list": _list, "suggest": _suggest, "suggest-parts": _suggest_parts, "propose": _propose}
 
 
 def cmd_keys(args: argparse.Namespace, ctx: CliContext) -> int:
@@ -151,7 +191,7 @@ def _revoke_key(args: argparse.Namespace, path: Path) -> int:
 
 
 def add_mappings(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("mappings", help="clause mappings: export, import, list, suggest, propose")
+    p = sub.add_parser("mappings", help="clause mappings: export, import, list, suggest, suggest-parts, propose")
     msub = p.add_subparsers(dest="action", required=True)
     q = msub.add_parser("export", help="mappings as SSSOM TSV, CSV, Turtle or JSON-LD")
     q.add_argument("--format", choices=["sssom", "csv", "ttl", "jsonld"], default="sssom")
@@ -171,9 +211,17 @@ def add_mappings(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--target-act", required=True)
     q.add_argument("--limit", type=int, default=5)
     q.add_argument("--json", action="store_true")
-    q = msub.add_parser("propose", help="batch: a proposed mapping set for a pair of acts (SSSOM TSV)")
-    q.add_argument("--source-act", required=True)
-    q.add_argument("--target-act", required=True)
+    q = msub.add_parser("suggest-parts", help="part- and point-level counterparts inside two articles")
+    q.add_argument("source", help="ELI path of an article")
+    q.add_argument("target", help="ELI path of an article of the other jurisdiction")
+    q.add_argument("--limit", type=int, default=3)
+    q.add_argument("--json", action="store_true")
+    q = msub.add_parser("propose", help="batch: a proposed mapping set for a pair of acts (SSSOM TSV), or "
+                                         "--load: the code pairs' tables into the store as proposals to review")
+    q.add_argument("--source-act", help="manifest key or ELI path (with --load: the RU act of a code pair)")
+    q.add_argument("--target-act")
+    q.add_argument("--load", action="store_true", help="load as `proposed` mapping records (agent: suggester)")
+    q.add_argument("--all", action="store_true", help="with --load: every code pair")
     q.add_argument("--min-score", type=float, default=0.35)
     q.add_argument("-o", "--output")
     p.set_defaults(fn=cmd_mappings)

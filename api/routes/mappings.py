@@ -10,7 +10,7 @@ from .. import auth, context
 from .. import mappings as svc
 from ..params import split as _split
 from ..problems import problem_response
-from ..schemas import MappingIn, MappingList, MappingOut, MappingWithHistory, ReviewIn, Suggestions, documented
+from ..schemas import MappingIn, MappingList, MappingOut, MappingWithHistory, ReviewIn, PartSuggestions, Suggestions, documented
 
 router = APIRouter(tags=["mappings"])
 
@@ -74,6 +74,16 @@ def suggest(request: Request, source: str = Query(..., description="ELI path of 
     """Top candidates with their score and evidence (shared lemmas, title and text similarity,
     position between accepted mappings, chapter, shared defined terms)."""
     return svc.suggest(_ctx(request), context.of(request).suggester, source, target_act, limit)
+
+@router.get("/mappings/suggest/parts", summary="Part- and point-level counterparts inside two articles",
+            responses=documented(PartSuggestions))
+def suggest_parts(request: Request, source: str = Query(..., description="ELI path of an article (or a provision in it)"),
+                  target: str = Query(..., description="ELI path of an article of the other jurisdiction"),
+                  limit: int = Query(3, ge=1, le=10)) -> Any:
+    """For each part, point and sub-point of the source article: the best units of the target article
+    with their evidence (text, position, mutual best, level) and the one proposed, or none.
+    Machine suggestions, not reviewed."""
+    return svc.suggest_parts(_ctx(request), context.of(request).suggester, source, target, limit)
 
 @router.get("/mappings/export", summary="Export mappings as SSSOM TSV, CSV, Turtle or JSON-LD",
        response_class=Response,

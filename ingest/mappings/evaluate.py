@@ -27,7 +27,8 @@ from .suggest import DEFAULT_WEIGHTS, FEATURES, ActProfile, PairModel
 # as a ranking weight lost 0.3 points of held-out top-1 (bench/mappings.py --ablate): it is
 # kept as calibration evidence only; CONTEXT_GRID is the variant the ablation measures.
 WEIGHT_GRID = {"text": (0.3, 0.45, 0.6), "title": (0.1, 0.25, 0.4), "position": (0.0, 0.1, 0.2, 0.35, 0.5),
-               "chapter": (0.0, 0.05, 0.15), "defined": (0.0, 0.05), "context": (0.0,)}
+               "chapter": (0.0, 0.05, 0.15), "defined": (0.0, 0.05), "context": (0.0,),
+               "mutual": (0.0, 0.1, 0.2, 0.35)}
 CONTEXT_GRID = {**WEIGHT_GRID, "context": (0.0, 0.1, 0.2, 0.35)}
 TOP_K = 5                                # candidates shown per query, and calibrated
 
@@ -93,8 +94,11 @@ def _miss(eid: str, got: str, gold: set[str]) -> str:
 
 
 def same_title(model: PairModel, query: str, gold: Gold) -> bool:
-    """Whether one of the query's counterparts has the same title (case, ё/е aside)."""
+    """Whether one of the query's counterparts has the same title (case, ё/е aside). Untitled
+    articles (the constitutions') have no title to share: they count with the titles that differ."""
     src = model.source.by_iri[query]
+    if not src.title.strip():
+        return False
     return any(fold(model.target.by_iri[o].title) == fold(src.title) for o in gold[query])
 
 

@@ -8,16 +8,24 @@ suggested, never as reviewed, and never written over a reviewed mapping.
 The tables are computed from the store, not kept in files: they follow every new reviewed
 mapping (anchors) and every re-ingest at once, where committed files would go stale.
 `lexmap mappings propose` writes one as SSSOM TSV; `bench/mappings.py --coverage` counts them.
+`lexmap mappings propose --all --load` (`load_tables`) loads them into the store as mapping
+records, one set per pair (`machine-<ru>-<by>`), `proposed`, by the agent "suggester", so
+reviewers can work through them (accept, reject) like any proposal; a re-load replaces the
+proposals that changed and never touches one reviewed since (MappingRepository.load_set).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..config import Settings
 from ..sources import load_manifest
+from datetime import date
+from typing import Callable
+
 from ..store import GraphStore
 from .model import Mapping
-from .repository import MappingRepository, MappingTable
+from .repository import LoadReport, MappingRepository, MappingTable
+from .sssom_tsv import MappingSet
 from .suggest import Suggester
 
 # (RU manifest key, BY manifest key): the 16 code pairs (the four parts of the RU Civil Code
@@ -44,7 +52,8 @@ class PairTable:
 
     @property
     def suggested(self) -> int:
-        return sum(1 for m in self.proposals if not m.no_counterpart)
+        """Articles with a suggested counterpart (one split over two counts once)."""
+        return len({m.subject for m in self.proposals if not m.no_counterpart})
 
     @property
     def none(self) -> int:
@@ -88,7 +97,7 @@ def coverage_table(store: GraphStore, settings: Settings) -> list[dict]:
     """Reviewed / suggested / none per code pair, with the mean probability of the suggestions."""
     repo = MappingRepository(store, settings.base_iri)
     table = repo.table()
-    sug = Suggester(store)
+    sug = Suggester(store, settings.bag_dir)
     out = []
     for name, ru, by in pair_works(settings):
         t = pair_table(sug, table, ru, by)
@@ -96,3 +105,44 @@ def coverage_table(store: GraphStore, settings: Settings) -> list[dict]:
         out.append({"pair": name, "articles": t.articles, "reviewed": len(t.reviewed), "suggested": t.suggested,
                     "none": t.none, "mean_probability": sum(probs) / len(probs) if probs else float("nan")})
     return out
+
+
+SSSOM_LICENSE = "https://creativecommons.org/licenses/by/4.0/"
+
+
+def machine_set_name(pair: str) -> str:
+    """'ru-gk-1→by-gk' -> 'machine-ru-gk-1-by-gk': the set (and graph) a pair's proposals live in."""
+    return "machine-" + pair.replace("→", "-")
+
+
+def load_tables(store: GraphStore, settings: Settings, pairs: list[str] | None = None,
+                progress: Callable[[str], None] | None = None) -> list[LoadReport]:
+    """Load the proposals of the code pairs (all, or those named as 'ru-sk→by-kobs' or 'ru-sk')
+    as `proposed` mapping records, one set per pair, each in one transaction."""
+    say = progress or (lambda m: None)
+    repo = MappingRepository(store, settings.base_iri)
+    agent = repo.agent_iri("suggester")
+    sug = Suggester(store, settings.bag_dir)
+    short = repo.short_titles()
+    chosen = [(n, ru, by) for n, ru, by in pair_works(settings)
+              if pairs is None or n in pairs or n.split("→")[0] in pairs]
+    reports = []
+    for name, ru, by in chosen:
+        table = repo.table()          # read again: a pair loaded before may anchor this one
+        t = pair_table(sug, table, ru, by, author=agent)
+        set_name = machine_set_name(name)
+        mset = MappingSet(
+            meta={"mapping_set_id": f"{settings.base_iri}/mappings/{set_name}", "license": SSSOM_LICENSE,
+                  "subject_source": ru, "object_source": by,
+                  "mapping_set_title": f"Machine proposals {name}",
+                  "mapping_set_description": f"Proposed by the lexmap suggester on {date.today().isoformat()} for "
+                                             "every article in force without a reviewed mapping; every row needs "
+                                             "review."},
+            prefixes={}, mappings=[replace(m, mapping_set=f"{settings.base_iri}/mappings/{set_name}", record_id="")
+                                   for m in t.proposals])
+        rep = repo.load_set(mset, set_name, agent, f"suggester:{name}", short)
+        say(f"proposals {name}: {len(t.proposals)} for {t.articles - len(t.reviewed)} unreviewed article(s)"
+            + (f", {len(rep.violations)} problem(s): " + "; ".join(rep.violations[:3]) if rep.violations else
+               f", {rep.added} added, {rep.updated} updated, {rep.removed} removed, {rep.kept} kept as reviewed"))
+        reports.append(rep)
+    return reports

@@ -14,7 +14,11 @@ evidence, all computed on lemmas from the search analysis (so inflection and
 - defined terms: overlap of the terms each article defines («…», "понимается");
 - context: how alike the neighbours are (the source's previous article against the
   candidate's previous one, next against next): codes that keep a sequence of
-  articles but renumber or retitle them still line up.
+  articles but renumber or retitle them still line up;
+- mutual: how close the candidate's text and title come to the best any source article
+  reaches with that candidate (1 when the source is the candidate's own best match): a
+  target article that another source article fits clearly better is probably that one's
+  counterpart (held-out top-1 +0.9 points, bench/mappings.py).
 
 Where the pair has few accepted mappings, the position is also interpolated between
 "sure" pairs the texts give (mutual best matches well ahead of their runner-up, in
@@ -27,6 +31,8 @@ scores them by cross-validation, never on the pairs it fitted on; they ship as
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import os
 import re
@@ -35,6 +41,7 @@ from collections import Counter
 from datetime import date
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 # One BLAS thread: the suggester multiplies small matrices (one article against an act), where
 # OpenBLAS's worker threads only wait for each other; on 2 busy cores (the server's other
@@ -53,16 +60,21 @@ from ..store import GraphStore
 from .calibration import Calibrator, candidate_rows, load_model
 from .model import NO_TERM_FOUND, Mapping
 
-FEATURES = ("text", "title", "position", "chapter", "defined", "context")
+FEATURES = ("text", "title", "position", "chapter", "defined", "context", "mutual")
 # Used only when suggester_model.json is absent; the shipped weights are fitted on the reviewed
 # sets (bench/mappings.py --fit --write); cross-validated figures in the README.
-_FALLBACK_WEIGHTS = {"text": 0.6, "title": 0.25, "position": 0.2, "chapter": 0.05, "defined": 0.0, "context": 0.0}
+_FALLBACK_WEIGHTS = {"text": 0.6, "title": 0.25, "position": 0.2, "chapter": 0.05, "defined": 0.0, "context": 0.0,
+                     "mutual": 0.0}
 MODEL = load_model(fallback=_FALLBACK_WEIGHTS)
 DEFAULT_WEIGHTS = {f: MODEL.weights.get(f, 0.0) for f in FEATURES}
 # "Sure" pairs the texts give, used as anchors where reviewed ones are missing: mutual best
 # matches at least this alike and this far ahead of the runner-up on both sides.
 SURE_SIMILARITY = 0.5
 SURE_LEAD = 0.1
+# The blend of text and title similarity that "sure" pairs and the mutual feature compare, and how
+# fast the mutual feature falls off below the candidate's best source (0 at 1/MUTUAL_SLOPE behind).
+TEXT_SHARE = 0.8
+MUTUAL_SLOPE = 3.0
 # Words that name the state and its bodies: they differ by construction between
 # jurisdictions and say nothing about the rule.
 JURISDICTION_WORDS = frozenset(
@@ -138,17 +150,70 @@ def _defined_terms(text: str) -> frozenset[str]:
     return frozenset(terms)
 
 
+# Bumped whenever `lemmas` or `_defined_terms` would give other bags for the same text.
+BAGS_VERSION = "1"
+
+
+class BagCache:
+    """The lemma bags of an act's articles on disk, keyed by a digest of exactly the text they
+    were made from: lemmatising a code takes ~0.5 s of pymorphy per act on every start (the
+    cold gap analysis waited for it); reading them back takes milliseconds. A changed redaction
+    has another digest, so a cached entry is never stale; `root` None keeps nothing."""
+
+    def __init__(self, root: Path | None):
+        self.root = root
+
+    @staticmethod
+    def key(read: "list[ReadArticle]") -> str:
+        h = hashlib.sha256(f"bags {BAGS_VERSION}".encode())
+        for d in read:
+            h.update("\x1f".join((d.iri, d.title, d.chapter_title or "", d.text)).encode("utf-8"))
+            h.update(b"\x1e")
+        return h.hexdigest()
+
+    def get(self, key: str) -> list | None:
+        """The bags stored under `key`, or None (absent or unreadable: they are made again)."""
+        if self.root is None:
+            return None
+        try:
+            return json.loads((self.root / f"{key}.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    def put(self, key: str, bags: list) -> None:
+        """Keep `bags` under `key` (written to a temporary file, then renamed: readers never see
+        half a file); a read-only or full disk only costs the next start its time."""
+        if self.root is None:
+            return
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            tmp = self.root / f".{key}.{os.getpid()}.tmp"
+            tmp.write_text(json.dumps(bags, ensure_ascii=False), encoding="utf-8")
+            os.replace(tmp, self.root / f"{key}.json")
+        except OSError:
+            pass
+
+
+def _bags(d: "ReadArticle") -> list:
+    return [lemmas(d.text), lemmas(d.title), lemmas(d.chapter_title or ""), sorted(_defined_terms(d.text))]
+
+
 class ActProfile:
     """The in-force articles of one act (latest redaction) with their vectors."""
 
-    def __init__(self, work: str, read: "list[ReadArticle]"):
+    def __init__(self, work: str, read: "list[ReadArticle]", cache: BagCache | None = None):
         self.work = work
         self.articles: list[Article] = []
-        for i, d in enumerate(read):
+        key = BagCache.key(read) if cache is not None else ""
+        stored = cache.get(key) if cache is not None else None
+        bags = stored if stored is not None and len(stored) == len(read) else [_bags(d) for d in read]
+        if cache is not None and stored is None:
+            cache.put(key, bags)
+        for i, (d, (text, title, chapter, defined)) in enumerate(zip(read, bags)):
             self.articles.append(Article(
                 iri=d.iri, eid=d.eid, label=d.label, title=d.title, order=i, chapter=d.chapter_title or d.chapter,
-                text_terms=lemmas(d.text), title_terms=lemmas(d.title),
-                chapter_terms=lemmas(d.chapter_title or ""), defined=_defined_terms(d.text)))
+                text_terms=Counter(text), title_terms=Counter(title), chapter_terms=Counter(chapter),
+                defined=frozenset(defined)))
         self.by_iri = {a.iri: a for a in self.articles}
 
 
@@ -192,11 +257,26 @@ class PairModel:
             self._sims[name] = s @ t.T
         return self._sims[name]
 
+    def blend(self) -> np.ndarray:
+        """Text and title similarity blended (sources x targets)."""
+        if "blend" not in self._sims:
+            self._sims["blend"] = TEXT_SHARE * self.sims("text") + (1 - TEXT_SHARE) * self.sims("title")
+        return self._sims["blend"]
+
+    def mutual(self) -> np.ndarray:
+        """For each (source, target): 1 - MUTUAL_SLOPE x (the target's best blend over all sources -
+        this source's blend), clipped to [0, 1] (sources x targets)."""
+        if "mutual" not in self._sims:
+            b = self.blend()
+            best = b.max(axis=0, keepdims=True) if b.size else b
+            self._sims["mutual"] = np.clip(1 - (best - b) * MUTUAL_SLOPE, 0, 1).astype(np.float32)
+        return self._sims["mutual"]
+
     def sure_pairs(self) -> list[tuple[int, int]]:
         """(source order, target order) of the pairs the texts alone make sure of, in order:
         mutual best matches (text and title) clearly ahead of their runner-ups."""
         if self._sure is None:
-            sim = 0.8 * self.sims("text") + 0.2 * self.sims("title")
+            sim = self.blend()
             pts = []
             if sim.size and min(sim.shape) > 1:
                 best_t = sim.argmax(axis=1)
@@ -255,6 +335,7 @@ class PairModel:
         else:
             cols.append(np.zeros(self.n_target, dtype=np.float32))
         cols.append(self.context(i))
+        cols.append(self.mutual()[i])
         return np.stack(cols, axis=1)
 
     def expected_position(self, i: int, anchors: list[tuple[int, int]]) -> float:
@@ -331,8 +412,10 @@ def _increasing(pts: list[tuple[int, int]]) -> list[tuple[int, int]]:
 class Suggester:
     """Suggestions over a store, with act profiles cached per act redaction."""
 
-    def __init__(self, store: GraphStore):
+    def __init__(self, store: GraphStore, bag_dir: Path | None = None):
+        """`bag_dir`: where lemma bags are kept between runs (BagCache); None keeps them in memory only."""
         self.store = store
+        self.bags = BagCache(bag_dir)
         self.articles = ArticleShelf(store)     # the gap analysis reads the same shelf
         self._profiles: dict[tuple[str, str], ActProfile] = {}
         self._pairs: dict[tuple[str, str], PairModel] = {}
@@ -345,7 +428,7 @@ class Suggester:
         """The act's profile, rebuilt when its latest redaction changes."""
         key = (work, self._latest(work))
         if key not in self._profiles:
-            self._profiles[key] = ActProfile(work, self.articles.latest(work))
+            self._profiles[key] = ActProfile(work, self.articles.latest(work), self.bags)
         return self._profiles[key]
 
     def pair(self, source_work: str, target_work: str) -> PairModel:
@@ -400,7 +483,9 @@ class Suggester:
                     reviewed: frozenset[str] | None = None,
                     pairs: list[tuple[str, str]] | None = None) -> list[Mapping]:
         """A `proposed` mapping for every in-force source article not in `reviewed`: its best
-        candidate with the calibrated probability as confidence, or no counterpart when that
+        candidate (and every other of its top 5 whose calibrated probability reaches
+        PROPOSE_MIN_PROBABILITY: an article split over several) with the calibrated probability
+        as confidence, or no counterpart when that
         probability is under PROPOSE_MIN_PROBABILITY (without a shipped calibration: the score
         under `min_score`). Never `accepted`: a machine proposal is not a review. `pairs`: the
         accepted pairs used as anchors (default: read from the store); `reviewed` defaults to
@@ -415,7 +500,12 @@ class Suggester:
             if src.iri in reviewed:
                 continue
             cands = model.rank(src, anchors, w, 5)
-            out.append(proposal(src, cands, w, min_score, author))
+            best = proposal(src, cands, w, min_score, author)
+            out.append(best)
+            if not best.no_counterpart:
+                # an article split over two or more: every further candidate as likely as not
+                out += [proposal(src, [c], w, min_score, author) for c in cands[1:]
+                        if c.probability is not None and c.probability >= PROPOSE_MIN_PROBABILITY]
         return out
 
 
