@@ -276,6 +276,47 @@ def compare_csv(result: dict) -> str:
     return out.getvalue()
 
 
+# ------------------------------------------------------------------ numbers the pairs set
+
+def parameter_differences(result: dict, shelf: ArticleShelf) -> dict:
+    """The pairs of a gap analysis (`compare_acts`' answer) whose parameters differ — periods,
+    ages, amounts, counts, shares (ingest.parameters) — each with its parameters aligned side by
+    side and the Russian summary ("срок исковой давности: 3 года ↔ 3 года; …"). Pairs whose
+    numbers agree are counted, not listed."""
+    from ingest.parameters.align import align, differs, summary
+    texts = {a.iri: a.text for work in (result["left_act"], result["right_act"]) for a in shelf.latest(work)}
+    listed, compared, with_numbers = [], 0, 0
+    for row in result["pairs"]:
+        if not row.get("right"):
+            continue
+        left, right = row["left"]["iri"], row["right"]["iri"]
+        compared += 1
+        pl, pr = _parameters_of(texts.get(left, ""), _jurisdiction(left)), \
+            _parameters_of(texts.get(right, ""), _jurisdiction(right))
+        if pl or pr:
+            with_numbers += 1
+        aligned = align(list(pl), list(pr))
+        if differs(aligned):
+            listed.append({"left": row["left"], "right": row["right"], "source": row["source"],
+                           "reviewed": row["reviewed"], "parameters": [a.as_dict() for a in aligned],
+                           "summary": summary(aligned)})
+    return {"pairs": listed, "summary": {"compared": compared, "with_parameters": with_numbers,
+                                         "differing": len(listed)}}
+
+
+@lru_cache(maxsize=20_000)
+def _parameters_of(text: str, jurisdiction: str) -> tuple:
+    """The parameters of one provision's text, kept per text (a pure function of it)."""
+    from ingest.parameters import extract_parameters
+    return tuple(extract_parameters(text, jurisdiction))
+
+
+def _jurisdiction(iri: str) -> str:
+    """"ru" or "by" of a provision IRI (…/eli/by/…); "" when it says neither."""
+    rest = iri.split(ELI_MARK, 1)[-1]
+    return rest.split("/", 1)[0] if ELI_MARK in iri else ""
+
+
 # ------------------------------------------------------------------ redaction vs redaction
 
 def changes(store: GraphStore, settings, act_path: str, date_from: str, date_to: str, with_redlines: bool = True) -> dict:
