@@ -17,6 +17,7 @@ from itertools import accumulate, compress, count, filterfalse
 from ingest.index.analysis import _TOKEN, STOP_WORDS, fold, terms_of
 from ingest.index.backend import Filters, Hit, SearchBackend
 from ingest.index.querylang import MAX_DEPTH, Node, QueryError, Thesaurus, all_terms, check_text, parse  # noqa: F401
+from ingest.index.understand import Expansion, Understanding, Understood, correct_word, replace_words
 from ingest.query import catalog as q
 from ingest.store import GraphStore
 
@@ -250,6 +251,85 @@ def parsed(text: str, thesaurus: Thesaurus | None, max_depth: int) -> Node | Non
     return node
 
 
+# Query understanding (question words, typos, "did you mean"); bench/search.py turns it off to
+# measure what it costs.
+UNDERSTAND = True
+_UNDERSTANDING: dict[int, tuple[SearchBackend, object, Understanding]] = {}
+_UNDERSTANDING_LOCK = threading.Lock()
+# A query answered by fewer articles than this is worth a "did you mean" check.
+FEW_HITS = 3
+# ... and a rare word's correction is suggested when it is in this many times more documents.
+SUGGEST_RATIO = 20
+
+
+def expansion_enabled() -> bool:
+    """Whether query words are expanded by word vectors (LEXMAP_SEARCH_EXPANSION=1)."""
+    import os
+    return os.environ.get("LEXMAP_SEARCH_EXPANSION", "") in ("1", "true", "yes")
+
+
+def understanding(backend: SearchBackend) -> Understanding:
+    """The query understanding over this backend's vocabulary, kept while the index stays
+    the same (an ingest that commits starts it afresh)."""
+    stamp = backend.state_stamp()
+    entry = _UNDERSTANDING.get(id(backend))
+    if entry is not None and entry[0] is backend and entry[1] == stamp:
+        return entry[2]
+    with _UNDERSTANDING_LOCK:
+        entry = _UNDERSTANDING.get(id(backend))
+        if entry is not None and entry[0] is backend and entry[1] == stamp:
+            return entry[2]
+        old = entry[2] if entry is not None and entry[0] is backend else None
+        expansion = None
+        if expansion_enabled():
+            expansion = old.expansion if old is not None and old.expansion is not None else \
+                Expansion(backend.vocabulary(min_df=3))
+        u = Understanding(backend.doc_freq, expansion)
+        _UNDERSTANDING[id(backend)] = (backend, stamp, u)
+        return u
+
+
+def _suggestion(backend: SearchBackend, req: Request, node: Node | None, understood, filters: Filters,
+                total: int, thesaurus: Thesaurus | None) -> dict | None:
+    """ "Did you mean": the query with its corrected words and how many articles it finds.
+
+    Words the index does not hold were corrected already (the answer is that of the corrected
+    query); a query with few hits is also checked for a rare word with a far more frequent
+    neighbour, counted with one extra facet pass."""
+    if understood.corrections:
+        return {"q": understood.corrected_text(req.q), "hits": total}
+    if total >= FEW_HITS or node is None:
+        return None
+    from ingest.index.querylang import Ranked, Word
+    words = [n for n in (node.items if isinstance(node, Ranked) else (node,)) if isinstance(n, Word)]
+    fixes: dict[str, str] = {}
+    for w in words:
+        df = max((backend.doc_freq(t) for t in w.terms), default=0)
+        if df > 2:
+            continue
+        fixed = _correct_rare(w.surface, backend)
+        if fixed is not None and max(backend.doc_freq(t) for t in terms_of(fold(fixed))) >= SUGGEST_RATIO * max(df, 1):
+            fixes[w.surface] = fixed
+    if not fixes:
+        return None
+    text = replace_words(req.q, fixes)
+    try:
+        alt = parsed(text, thesaurus, req.max_depth)
+    except QueryError:
+        return None
+    hits = backend.facets(understanding(backend)(alt, thesaurus).node, filters).total if alt is not None else 0
+    return {"q": text, "hits": hits} if hits > total else None
+
+
+def _correct_rare(word: str, backend: SearchBackend) -> str | None:
+    """A correction of a word the index holds but rarely (a typo that is itself a word)."""
+    own = set(terms_of(fold(word)))
+
+    def df(term: str) -> int:
+        return 0 if term in own else backend.doc_freq(term)
+    return correct_word(word, df)
+
+
 def search(store: GraphStore, backend: SearchBackend, req: Request,
            aliases: dict[str, str] | None = None, thesaurus: Thesaurus | None = None,
            known: dict[str, set[str]] | None = None) -> dict:
@@ -273,6 +353,9 @@ def search(store: GraphStore, backend: SearchBackend, req: Request,
         raise SearchError(str(exc)) from None
     if node is None and not cits:
         raise SearchError("the query holds only stop words; add a word that says what you look for")
+    typed = node
+    understood = understanding(backend)(node, thesaurus) if UNDERSTAND else Understood(node)
+    node = understood.node
     terms, prefixes = all_terms(node)
     # counting runs beside ranking and highlighting when the engine leaves the interpreter
     # while it counts (tantivy does): on two cores the answer waits for the longer, not the sum
@@ -302,6 +385,8 @@ def search(store: GraphStore, backend: SearchBackend, req: Request,
     if counting is not None:
         facets = counting.result()
     total = (facets.total if facets else 0) + len(cited)
+    suggestion = (_suggestion(backend, req, typed, understood, filters, total, thesaurus)
+                  if node is not None and UNDERSTAND else None)
     return {
         "query": req.q, "total": max(total, len(rows)),
         "offset": req.offset, "limit": req.limit,
@@ -309,4 +394,5 @@ def search(store: GraphStore, backend: SearchBackend, req: Request,
         "citations": [{"text": r.citation.text, "iris": r.iris, "notes": r.notes} for r in resolved],
         "results": results,
         "facets": {"jurisdiction": facets.jurisdiction if facets else {}, "act": facets.act if facets else {}},
+        "suggestion": suggestion,
     }

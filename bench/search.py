@@ -1,15 +1,20 @@
 """Search benchmark over the whole default corpus: relevance and latency, in one run.
 
     .venv/bin/python bench/search.py [--skip-http] [--skip-whoosh] [--url http://127.0.0.1:8000]
-                                     [--serve-workers N]
+                                     [--serve-workers N] [--relevance-only | --latency-only] [--parts dev,test]
+                                     [--misses]
 
 Needs the default corpus ingested (`lexmap ingest`); builds whichever search
 index is missing. Prints:
 
-1. relevance (recall@10, MRR per jurisdiction) of the judged queries in
-   tests/relevance/queries.toml against SQLite FTS5 (unicode61 tokenizer, the
-   baseline of many lawyers' tools; all words, then any word), whoosh and
-   tantivy — the latter two share lexmap's Russian analysis;
+1. relevance (recall@10, MRR per jurisdiction, per group of query kinds) of
+   the judged sets: tests/relevance/queries.toml (the project's own) and the
+   everyday sets everyday_*.toml (issue 21), their dev and test parts apart
+   (`--parts dev` while tuning: the test part is reported, never tuned on),
+   against two baselines built from the same article texts in the same run —
+   SQLite FTS5 (unicode61 tokenizer, all words, then any word) and BM25
+   (rank_bm25's Okapi BM25 over Snowball-stemmed article titles and texts, what
+   Elasticsearch's `russian` analyzer does) — and lexmap on whoosh and tantivy;
 2. latency p50/p95 of each engine in process (single client); for tantivy, per
    query and interleaved (so the machine's noise hits all alike): the service
    (api.search, caches emptied first), the straightforward reference path
@@ -41,7 +46,8 @@ from ingest.config import load_settings  # noqa: E402
 from ingest.index.documents import act_documents  # noqa: E402
 from ingest.index.indexer import open_backend, sync  # noqa: E402
 from ingest.index.querylang import Thesaurus  # noqa: E402
-from ingest.index.relevance import evaluate, load  # noqa: E402
+from ingest.index.relevance import (EVERYDAY_KINDS, KINDS, STATUTE_KINDS, Judged, Score,  # noqa: E402
+                                    evaluate, group, load, load_everyday)
 from ingest.store import open_store  # noqa: E402
 from tests import search_reference  # noqa: E402
 
@@ -82,6 +88,42 @@ class Fts5:
         return out
 
 
+class Bm25Baseline:
+    """The strong baseline of issue 21: Okapi BM25 (rank_bm25, k1 1.5, b 0.75) over Snowball-stemmed
+    article documents (heading and whole text), one index per jurisdiction, latest redactions in
+    force; lower case, ё as е, the same function words dropped as lexmap drops. No thesaurus, no
+    citations, no lemmas: what an engineer gets from Elasticsearch's `russian` analyzer."""
+
+    def __init__(self, store, works: list[str]):
+        import snowballstemmer
+        from rank_bm25 import BM25Okapi
+        from ingest.index.analysis import STOP_WORDS
+        self.stem = snowballstemmer.stemmer("russian").stemWord
+        self.stop = STOP_WORDS
+        docs: dict[str, list[tuple[str, list[str]]]] = {}
+        for w in works:
+            for d in act_documents(store, w):
+                if d.latest and d.status == "in_force" and d.kind == "article":
+                    text = " ".join(x for x in (d.label, d.title, d.text) if x)
+                    docs.setdefault(d.jurisdiction, []).append((d.article, self.tokens(text)))
+        self.articles = {j: [a for a, _ in ds] for j, ds in docs.items()}
+        self.bm25 = {j: BM25Okapi([t for _, t in ds]) for j, ds in docs.items()}
+        self.docs = sum(len(ds) for ds in docs.values())
+
+    def tokens(self, text: str) -> list[str]:
+        words = re.findall(r"[^\W_]+", text.lower().replace("ё", "е"))
+        return [self.stem(w) for w in words if w not in self.stop]
+
+    def search(self, q: str, jur: str, k: int = 10) -> list[str]:
+        terms = [t for t in dict.fromkeys(self.tokens(q)) if t in self.bm25[jur].idf]
+        if not terms or jur not in self.bm25:
+            return []
+        import numpy as np
+        scores = self.bm25[jur].get_scores(terms)
+        top = np.argsort(-scores)[:k]
+        return [self.articles[jur][i] for i in top if scores[i] > 0]
+
+
 def latency_queries(store, judged, n: int = 150, seed: int = 7) -> list[str]:
     """The judged queries and article titles drawn at random: what lawyers type."""
     titles = [r["t"] for r in store.select('SELECT ?t WHERE { ?pe lexmap:label ?l ; eli:title ?t . '
@@ -116,6 +158,7 @@ def tantivy_latency(store, backend, queries: list[str], th, known) -> None:
     backend.reload()                       # then forget every answer: no facets,
     backend._queries.clear()               # no compiled
     S._PARSED.clear()                      # nor parsed queries
+    S._UNDERSTANDING.clear()               # nor understood ones
     wall: dict[str, list[float]] = {"service": [], "reference": [], "engine": []}
     cpu: dict[str, list[float]] = {k: [] for k in wall}
 
@@ -144,6 +187,121 @@ def tantivy_latency(store, backend, queries: list[str], th, known) -> None:
           f"faster than the reference path at p50, {pct(wall['reference'], 95) / pct(wall['service'], 95):.1f}x at p95")
     print(f"  (the engine alone: the ranking query's top 60, as the service asks; {len(engine_q)} queries, "
           f"{len(wall['engine'])} with words)")
+
+
+def table(title: str, engines: dict, queries: list[Judged], cache: dict) -> dict[str, dict]:
+    """recall@10 and MRR per jurisdiction of every engine on some queries, printed as a table."""
+    if not queries:
+        return {}
+    print(f"{title} ({len(queries)} queries)")
+    print(f"  {'engine':<15} {'RU n':>4} {'RU R@10':>8} {'RU MRR':>7} {'BY n':>5} {'BY R@10':>8} {'BY MRR':>7}")
+    out = {}
+    for name, fn in engines.items():
+        def cached(q: str, jur: str, fn=fn, name=name) -> list[str]:
+            key = (name, q, jur)
+            if key not in cache:
+                cache[key] = fn(q, jur)
+            return cache[key]
+        sc = evaluate(cached, queries)
+        out[name] = sc
+        cells = "".join(f" {sc[j].queries:>4} {sc[j].recall:>8.3f} {sc[j].mrr:>7.3f}" if j in sc else f" {'':>4} {'-':>8} {'-':>7}"
+                        for j in ("ru", "by"))
+        print(f"  {name:<15}{cells}")
+    return out
+
+
+def relevance(engines: dict, judged: list[Judged], args) -> None:
+    """Section 1: every set and part, by group of kinds and by kind, baselines beside lexmap."""
+    cache: dict = {}
+    parts = [p for p in args.parts.split(",") if p]
+    print(f"\n1. relevance, k=10, per jurisdiction (recall@10: all accepted articles found in queries.toml, "
+          f"one of them in the everyday sets)")
+    old = table("\nqueries.toml, the project's own set", engines, judged, cache)
+    for jur in ("ru", "by"):
+        for m in old.get("tantivy", {}).get(jur, Score()).misses if args.misses else ():
+            print(f"    tantivy miss {m}")
+    try:
+        sets = {p: load_everyday(p) for p in parts}
+    except ValueError as exc:
+        print(f"\nthe everyday sets cannot be read: {exc}")
+        return
+    for part, qs in sets.items():
+        if not qs:
+            print(f"\neveryday sets, {part} part: no queries yet")
+            continue
+        print(f"\n--- everyday sets (issue 21), {part} part ---")
+        res = {}
+        for label, kinds in (("statute-worded (words, inflected)", STATUTE_KINDS),
+                             ("everyday (paraphrase, question, slang, multi)", EVERYDAY_KINDS)):
+            res[label] = table(f"{part}: {label}", engines, group(qs, kinds), cache)
+        for kind in KINDS:
+            table(f"{part}: kind {kind}", engines, group(qs, (kind,)), cache)
+        every = res["everyday (paraphrase, question, slang, multi)"]
+        if "tantivy" in every and "bm25 snowball" in every:
+            for jur in ("ru", "by"):
+                t, b = every["tantivy"].get(jur), every["bm25 snowball"].get(jur)
+                if t and b:
+                    print(f"  {part} everyday {jur.upper()}: tantivy MRR {t.mrr:.3f} = x{t.mrr / max(b.mrr, 1e-9):.2f} "
+                          f"the BM25 baseline's, recall@10 x{t.recall / max(b.recall, 1e-9):.2f}")
+        if args.misses and part == "dev" and "tantivy" in every:
+            for jur in ("ru", "by"):
+                for m in every["tantivy"].get(jur, Score()).misses:
+                    print(f"    tantivy miss {m}")
+
+
+def misspell(q: str, rnd: random.Random) -> str:
+    """The query with its longest word misspelt as people do: an unstressed vowel swapped."""
+    words = q.split()
+    if not words:
+        return q
+    i = max(range(len(words)), key=lambda k: len(words[k]))
+    w = words[i]
+    spots = [k for k, ch in enumerate(w) if ch in "аоеи"]
+    if not spots:
+        return q
+    k = rnd.choice(spots)
+    words[i] = w[:k] + {"а": "о", "о": "а", "е": "и", "и": "е"}[w[k]] + w[k + 1:]
+    return " ".join(words)
+
+
+def understanding_cost(store, backend, queries: list[str], questions: list[str], th, known) -> None:
+    """What query understanding (question words, typo correction, "did you mean") costs: the
+    service with it and without it, interleaved, on ordinary queries, on the same queries
+    misspelt and on everyday questions."""
+    rnd = random.Random(11)
+    sets = {"ordinary": queries, "misspelt": [misspell(q, rnd) for q in queries], "questions": questions}
+    for name, qs in sets.items():
+        if not qs:
+            continue
+        times: dict[bool, list[float]] = {True: [], False: []}
+        cpu: dict[bool, list[float]] = {True: [], False: []}
+        for q in qs:                       # warm both paths (analysis, corrections) untimed
+            for on in (True, False):
+                S.UNDERSTAND = on
+                try:
+                    S.search(store, backend, S.Request(q=q), None, th, known)
+                except S.SearchError:
+                    pass
+        backend.reload()
+        backend._queries.clear()
+        S._PARSED.clear()
+        S._UNDERSTANDING.clear()
+        for n, q in enumerate(qs):
+            for on in ((True, False) if n % 2 else (False, True)):
+                S.UNDERSTAND = on
+                t, c = time.perf_counter(), time.process_time()
+                try:
+                    S.search(store, backend, S.Request(q=q), None, th, known)
+                except S.SearchError:
+                    pass
+                times[on].append(time.perf_counter() - t)
+                cpu[on].append(time.process_time() - c)
+        S.UNDERSTAND = True
+        on, off = pct(times[True], 50), pct(times[False], 50)
+        print(f"{name:<10} {len(qs):>4} queries  understanding on p50 {on * 1000:6.2f} ms p95 "
+              f"{pct(times[True], 95) * 1000:6.2f} ms   off p50 {off * 1000:6.2f} ms p95 "
+              f"{pct(times[False], 95) * 1000:6.2f} ms   on/off p50 x{on / off:.2f}   CPU p50 on "
+              f"{pct(cpu[True], 50) * 1000:5.2f} ms off {pct(cpu[False], 50) * 1000:5.2f} ms")
 
 
 def http_latency(base: str, queries: list[str], clients: int) -> tuple[list[float], float]:
@@ -181,6 +339,10 @@ def main() -> int:
     ap.add_argument("--skip-whoosh", action="store_true", help="no whoosh latency (minutes on the full corpus)")
     ap.add_argument("--url", help="a running `lexmap serve` to measure over HTTP (else one is started here)")
     ap.add_argument("--serve-workers", type=int, default=1, help="--workers of the server started here")
+    ap.add_argument("--relevance-only", action="store_true", help="section 1 only")
+    ap.add_argument("--latency-only", action="store_true", help="section 2 only (tantivy, no baselines)")
+    ap.add_argument("--parts", default="dev,test", help="parts of the everyday sets to report (dev while tuning)")
+    ap.add_argument("--misses", action="store_true", help="list tantivy's misses (queries.toml and the dev part)")
     args = ap.parse_args()
     settings = load_settings()
     store = open_store(settings)
@@ -200,6 +362,15 @@ def main() -> int:
         if done:
             print(f"built the {name} index: {sum(done.values())} documents in {time.perf_counter() - t:.1f} s")
         backends[name] = b
+    if args.latency_only:
+        known = S.known_values(store)
+        queries = list(dict.fromkeys(latency_queries(store, judged)))
+        print(f"\n2. latency in process, single client, {len(queries)} queries (judged + article titles), limit 10")
+        tantivy_latency(store, backends["tantivy"], queries, th, known)
+        print("\nquery understanding, tantivy service, cold caches, interleaved (first run of each query untimed)")
+        understanding_cost(store, backends["tantivy"], queries,
+                           [j.q for j in load_everyday() if j.kind in EVERYDAY_KINDS], th, known)
+        return 0
     t = time.perf_counter()
     fts = Fts5(store, works)
     print(f"built the FTS5 baseline: {fts.docs} documents in {time.perf_counter() - t:.1f} s")
@@ -207,32 +378,28 @@ def main() -> int:
 
     def lexmap_fn(name: str):
         def fn(q: str, jur: str) -> list[str]:
-            data = S.search(store, backends[name], S.Request(q=q, jurisdiction=(jur,), limit=10), None, th)
+            try:
+                data = S.search(store, backends[name], S.Request(q=q, jurisdiction=(jur,), limit=10), None, th)
+            except S.SearchError:          # a query of stop words only
+                return []
             return [r["article"]["iri"][len(base):] for r in data["results"]]
         return fn
 
+    t = time.perf_counter()
+    bm25 = Bm25Baseline(store, works)
+    print(f"built the BM25 baseline (Snowball stems): {bm25.docs} articles in {time.perf_counter() - t:.1f} s")
     engines = {
         "fts5 all words": lambda q, j: [a[len(base):] for a in fts.search(q, j)],
         "fts5 any word": lambda q, j: [a[len(base):] for a in fts.search(q, j, any_word=True)],
+        "bm25 snowball": lambda q, j: [a[len(base):] for a in bm25.search(q, j)],
         "whoosh": lexmap_fn("whoosh"),
         "tantivy": lexmap_fn("tantivy"),
     }
     if args.skip_whoosh:
         del engines["whoosh"]
-    print(f"\n1. relevance: {len(judged)} judged queries (tests/relevance/queries.toml), k=10, per jurisdiction")
-    print(f"{'engine':<16} {'RU recall@10':>12} {'RU MRR':>7} {'BY recall@10':>12} {'BY MRR':>7}")
-    scores = {}
-    for name, fn in engines.items():
-        sc = evaluate(fn, judged)
-        scores[name] = sc
-        print(f"{name:<16} {sc['ru'].recall:>12.3f} {sc['ru'].mrr:>7.3f} {sc['by'].recall:>12.3f} {sc['by'].mrr:>7.3f}")
-    for jur in ("ru", "by"):
-        b, t = scores["fts5 all words"][jur], scores["tantivy"][jur]
-        print(f"gain of lexmap (tantivy) over FTS5 all words, {jur.upper()}: recall x{t.recall / max(b.recall, 1e-9):.2f}, "
-              f"MRR x{t.mrr / max(b.mrr, 1e-9):.2f}")
-    for jur in ("ru", "by"):
-        for m in scores["tantivy"][jur].misses:
-            print(f"  tantivy miss {m}")
+    relevance(engines, judged, args)
+    if args.relevance_only:
+        return 0
 
     queries = list(dict.fromkeys(latency_queries(store, judged)))
     print(f"\n2. latency in process, single client, {len(queries)} queries (judged + article titles), limit 10")
@@ -253,6 +420,9 @@ def main() -> int:
         lat[name] = times
         print(f"{name:<16} p50 {pct(times, 50) * 1000:7.1f} ms   p95 {pct(times, 95) * 1000:7.1f} ms")
     tantivy_latency(store, backends["tantivy"], queries, th, known)
+    print("\nquery understanding, tantivy service, cold caches, interleaved (first run of each query untimed)")
+    everyday_texts = [j.q for j in load_everyday() if j.kind in EVERYDAY_KINDS]
+    understanding_cost(store, backends["tantivy"], queries, everyday_texts, th, known)
 
     http_queries = [q for q in dict.fromkeys(latency_queries(store, [], 900, seed=8)) if q not in set(queries)]
     for b in backends.values():

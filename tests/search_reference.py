@@ -15,7 +15,7 @@ import orjson
 import tantivy
 
 from api import citations
-from api.search import POSITION_PRIOR, SNIPPET_WORDS, Request, SearchError, make_filters
+from api.search import POSITION_PRIOR, SNIPPET_WORDS, Request, SearchError, _suggestion, make_filters, understanding
 from ingest.index.analysis import _TOKEN, STOP_WORDS, fold, terms_of
 from ingest.index.backend import Facets, Filters, Hit, SearchBackend
 from ingest.index.querylang import Node, QueryError, Thesaurus, all_terms, check_text, parse
@@ -119,6 +119,10 @@ def search(store, backend: SearchBackend, req: Request, aliases: dict[str, str] 
         raise SearchError(str(exc)) from None
     if node is None and not cits:
         raise SearchError("the query holds only stop words; add a word that says what you look for")
+    # query understanding (question words, typos) precedes ranking: the same step as the service's
+    typed = node
+    understood = understanding(backend)(node, thesaurus)
+    node = understood.node
     terms, prefixes = all_terms(node)
     cited = backend.lookup(cited_iris, filters) if cited_iris else []
     seen = {h.doc["article"] for h in cited}
@@ -145,4 +149,6 @@ def search(store, backend: SearchBackend, req: Request, aliases: dict[str, str] 
         "citations": [{"text": r.citation.text, "iris": r.iris, "notes": r.notes} for r in resolved],
         "results": [_result(h, terms, prefixes, cited=c) for h, c in page],
         "facets": {"jurisdiction": found.jurisdiction if found else {}, "act": found.act if found else {}},
+        "suggestion": (_suggestion(backend, req, typed, understood, filters, total, thesaurus)
+                       if node is not None else None),
     }

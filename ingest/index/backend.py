@@ -104,11 +104,12 @@ class QueryCompiler(ABC, Generic[Q]):
 
     def compile(self, node: Node) -> Q:
         if isinstance(node, Word):
-            if len(node.terms) == 1 and not node.related:
+            if len(node.terms) == 1 and not node.related and not node.weighted:
                 return self.fields(lambda f: self.term(f, node.terms[0]))
             return self.fields(lambda f: self.boolean(
                 should=[self.term(f, t) for t in node.terms]
-                + [self.boost(self.term(f, r), RELATED_WEIGHT) for r in node.related]))
+                + [self.boost(self.term(f, r), RELATED_WEIGHT) for r in node.related]
+                + [self.boost(self.term(f, r), w) for r, w in node.weighted]))
         if isinstance(node, Prefix):
             return self.fields(lambda f: self.prefix(f, node.prefix))
         if isinstance(node, Phrase):
@@ -273,6 +274,14 @@ class SearchBackend(ABC):
     @abstractmethod
     def facets(self, query: Node, filters: Filters) -> Facets:
         """How many articles match, in all and per jurisdiction and act."""
+
+    @abstractmethod
+    def doc_freq(self, term: str) -> int:
+        """In how many documents an index term occurs (text or heading): the index's own vocabulary."""
+
+    @abstractmethod
+    def vocabulary(self, min_df: int = 1) -> list[tuple[str, int]]:
+        """Every term of the texts with its document frequency, the most frequent first."""
 
     @abstractmethod
     def lookup(self, iris: list[str], filters: Filters) -> list[Hit]:

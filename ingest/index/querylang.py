@@ -30,6 +30,7 @@ class Word:
     terms: tuple[str, ...]          # a match on any of these counts
     surface: str
     related: tuple[str, ...] = ()   # thesaurus terms: they count too, for less
+    weighted: tuple[tuple[str, float], ...] = ()   # expansion terms, each with its own weight
 
 
 @dataclass(frozen=True)
@@ -297,6 +298,7 @@ def all_terms(node: Node | None) -> tuple[set[str], list[str]]:
         if isinstance(n, Word):
             terms.update(n.terms)
             terms.update(n.related)
+            terms.update(t for t, _ in n.weighted)
         elif isinstance(n, Prefix):
             prefixes.append(n.prefix)
         elif isinstance(n, Phrase):

@@ -249,6 +249,13 @@ class TantivyBackend(SearchBackend):
                                                       for b in agg["act"]["buckets"] if b["j"]["buckets"]})
         return known[1]
 
+    def doc_freq(self, term: str) -> int:
+        searcher = self.index.searcher()
+        return searcher.doc_freq("t_text", term) or searcher.doc_freq("t_title", term)
+
+    def vocabulary(self, min_df: int = 1) -> list[tuple[str, int]]:
+        return [(t, n) for t, n in self.index.searcher().terms_with_prefix("t_text", "") if n >= min_df]
+
     def lookup(self, iris: list[str], filters: Filters) -> list[Hit]:
         if not iris:
             return []

@@ -171,6 +171,16 @@ class WhooshBackend(SearchBackend):
         return Facets(total=sum(jur.values()), jurisdiction=jur,
                       act={str(k): int(v) for k, v in res.groups("act").items()})
 
+    def doc_freq(self, term: str) -> int:
+        s = self._searcher_()
+        return s.doc_frequency("t_text", term) or s.doc_frequency("t_title", term)
+
+    def vocabulary(self, min_df: int = 1) -> list[tuple[str, int]]:
+        reader = self._searcher_().reader()
+        out = [(t.decode() if isinstance(t, bytes) else t, info.doc_frequency())
+               for t, info in reader.iter_field("t_text")]
+        return sorted(((t, n) for t, n in out if n >= min_df), key=lambda tn: (-tn[1], tn[0]))
+
     def lookup(self, iris: list[str], filters: Filters) -> list[Hit]:
         if not iris:
             return []
