@@ -217,6 +217,29 @@ def provision_name(data: dict) -> str:
     return f"{file_stem(data['iri'])}_{data['redaction']}"
 
 
+# ------------------------------------------------------------------ pair list (issue 23)
+
+def pair_list(result: dict, base: str) -> bytes:
+    """RU↔BY pairs of a query (GET /search/pairs JSON) as a table for a memo: both provisions,
+    what links them (mapping or suggestion), relation, harmonization, review, permanent URL."""
+    doc = _doc("Пары норм России и Беларуси", landscape=True)
+    f = result.get("filters") or {}
+    shown = [f"{k}: {', '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in f.items()
+             if v not in (None, [], "")]
+    doc.add_paragraph(f"Запрос: «{result['query']}». Найдено пар: {result['total']}"
+                      + (f"; фильтры: {'; '.join(shown)}" if shown else "") + f". Составлено {date.today():%d.%m.%Y}.")
+    rows = []
+    for n, p in enumerate(result["pairs"], result["offset"] + 1):
+        ln = p["link"]
+        how = (f"предложено системой, P {ln['probability']:.2f}" if ln["review"] == "suggested" and
+               ln.get("probability") is not None else _label(LIFECYCLE_RU, ln.get("lifecycle")))
+        rows.append([str(n), f"{p['ru']['cite']}\n{p['ru']['label'] or ''}", f"{p['by']['cite']}\n{p['by']['label'] or ''}",
+                     _label(RELATION_RU, ln.get("relation")), _label(HARMONIZATION_RU, ln.get("harmonization")),
+                     how + (" · устарело" if ln.get("stale") else ""), ln.get("comment") or "", base + p["url"]])
+    _table(doc, ["№", "Россия", "Беларусь", "Соотношение", "Гармонизация", "Проверка", "Комментарий", "Ссылка"], rows)
+    return _bytes(doc)
+
+
 # ------------------------------------------------------------------ CSV
 
 def labelled_csv(text: str, labels: dict[str, dict[str, str]] = CSV_LABELS) -> str:
@@ -246,4 +269,4 @@ def csv_response(text: str, name: str) -> Response:
 
 
 __all__ = ["CSV_LABELS", "JURISDICTION_RU", "MEDIA_TYPE", "csv_response", "gap_analysis", "labelled_csv",
-           "provision", "redline", "response"]
+           "pair_list", "provision", "redline", "response"]

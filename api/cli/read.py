@@ -51,19 +51,29 @@ def eli_path(ref: str) -> str:
 
 
 def cmd_search(args: argparse.Namespace, ctx: CliContext) -> int:
-    """Full-text search, citations first: a table, or the JSON of GET /search."""
+    """Full-text search, citations first, each hit with its counterparts in the other jurisdiction; or,
+    with --pairs, RU↔BY pairs (as GET /search/pairs). A table, or the JSON of the HTTP answer."""
     from ingest.index.indexer import open_backend
-    from ingest.sources import act_aliases
 
-    from .. import search as search_service
-    req = search_service.Request(q=args.query, jurisdiction=split(args.jurisdiction or []), act=split(args.act or []),
-                                 type=split(args.type or []), status=split(args.status or []) or ("in_force",),
-                                 date=args.date, limit=args.limit, offset=args.offset)
+    from .. import pair_search, search as search_service
+    from ..context import AppContext
     with ctx.open_store(read_only=True) as store:
         backend = open_backend(ctx.settings, args.backend)
         try:
-            data = search_service.search(store, backend, req, act_aliases(ctx.settings),
-                                         search_service.Thesaurus.load(ctx.settings.thesaurus))
+            app = AppContext.build(ctx.settings, store, backend)
+            if args.pairs:
+                req = pair_search.parse_request(app, args.query, split(args.relation or []),
+                                                split(args.harmonization or []), split(args.review or []),
+                                                split(args.acts or []), args.stale, args.limit, args.offset)
+                data = pair_search.search_pairs(app, req)
+            else:
+                req = search_service.Request(q=args.query, jurisdiction=split(args.jurisdiction or []),
+                                             act=split(args.act or []), type=split(args.type or []),
+                                             status=split(args.status or []) or ("in_force",), date=args.date,
+                                             limit=args.limit, offset=args.offset)
+                data = search_service.search(store, backend, req, app.aliases, app.thesaurus)
+                if not args.no_counterparts:
+                    pair_search.counterparts(app, data["results"])
         except search_service.SearchError as exc:
             err(str(exc))
             return 2
@@ -71,14 +81,31 @@ def cmd_search(args: argparse.Namespace, ctx: CliContext) -> int:
             backend.close()
     if args.json:
         print_json(data)
+    elif args.pairs:
+        print(format_pairs(data, colour=sys.stdout.isatty()))
     else:
         print(format_results(data, colour=sys.stdout.isatty()))
     return 0
 
 
-def format_results(data: dict, colour: bool = False) -> str:
-    """Search results as a readable table: rank, jurisdiction, act, article, snippet."""
+def _highlight(snippet: str, colour: bool) -> str:
     hi, lo = ("\033[1;33m", "\033[0m") if colour else ("[", "]")
+    return html.unescape(re.sub(r"<mark>(.*?)</mark>", lambda m: hi + m.group(1) + lo, snippet))
+
+
+def counterpart_line(c: dict) -> str:
+    """'↔ ст. 197 ГК РБ · harmonized · intersects_with' (a mapping) or '↔ ст. 9 СК РФ · suggested P 0.93'."""
+    if c["no_counterpart"]:
+        return f"↔ no counterpart ({c['lifecycle']})"
+    if c["source"] == "suggestion":
+        p = f" P {c['probability']:.2f}" if c["probability"] is not None else ""
+        return f"↔ {c['cite']} · suggested{p}"
+    extra = "" if c["lifecycle"] == "accepted" else f" · {c['lifecycle']}"
+    return f"↔ {c['cite']} · {c['harmonization']} · {c['relation']}{extra}"
+
+
+def format_results(data: dict, colour: bool = False) -> str:
+    """Search results as a readable table: rank, jurisdiction, act, article, snippet, counterparts."""
     lines = [f"{data['total']} found; " + ", ".join(f"{k}: {v}" for k, v in data["facets"]["jurisdiction"].items())]
     for c in data["citations"]:
         for n in c["notes"]:
@@ -89,9 +116,30 @@ def format_results(data: dict, colour: bool = False) -> str:
             where += f" › {r['label'] or r['kind']}"
         mark = "→ " if r["citation"] else ""
         lines.append(f"{i:>3}. {mark}{r['jurisdiction'].upper()}  {r['act_title']}  {where}  ({r['score']})")
-        snip = re.sub(r"<mark>(.*?)</mark>", lambda m: hi + m.group(1) + lo, r["snippet"])
-        lines.append("     " + html.unescape(snip))
+        lines.append("     " + _highlight(r["snippet"], colour))
         lines.append("     " + r["iri"])
+        for c in r.get("counterparts") or []:
+            lines.append("     " + counterpart_line(c))
+    return "\n".join(lines)
+
+
+def format_pairs(data: dict, colour: bool = False) -> str:
+    """RU↔BY pairs as a readable list: rank, both articles, what links them, the pair's URL."""
+    f = data["facets"]
+    lines = [f"{data['total']} pairs; " + "; ".join(f"{k}: " + ", ".join(f"{v} {n}" for v, n in f[k].items())
+                                                  for k in ("harmonization", "relation", "review") if f[k])]
+    for i, p in enumerate(data["pairs"], data["offset"] + 1):
+        ln = p["link"]
+        how = (f"suggested P {ln['probability']:.2f}" if ln["review"] == "suggested" and ln["probability"] is not None
+               else "suggested" if ln["review"] == "suggested"
+               else f"{ln['harmonization']} · {ln['relation']} · {ln['lifecycle']}")
+        lines.append(f"{i:>3}. {p['ru']['cite']} ↔ {p['by']['cite']}  ({how}; {p['score']})")
+        for j in ("ru", "by"):
+            s = p[j]
+            lines.append(f"     {j.upper()} {s['label'] or ''}" + ("" if s["matched"] else "  [via the mapping]"))
+            if s["matched"] and s["snippet"]:
+                lines.append("        " + _highlight(s["snippet"], colour))
+        lines.append(f"     {p['url']}")
     return "\n".join(lines)
 
 
@@ -135,7 +183,14 @@ def add_search(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--limit", type=int, default=10)
     p.add_argument("--offset", type=int, default=0)
     p.add_argument("--backend", choices=["tantivy", "whoosh"], help=BACKEND_HELP)
-    p.add_argument("--json", action="store_true", help="the same JSON as GET /search")
+    p.add_argument("--json", action="store_true", help="the same JSON as GET /search (or /search/pairs)")
+    p.add_argument("--no-counterparts", action="store_true", help="hits without their counterparts")
+    p.add_argument("--pairs", action="store_true", help="RU↔BY pairs of provisions (GET /search/pairs)")
+    p.add_argument("--relation", action="append", help="--pairs: equal, subset_of, superset_of, intersects_with")
+    p.add_argument("--harmonization", action="append", help="--pairs: unified, harmonized, divergent")
+    p.add_argument("--review", action="append", help="--pairs: reviewed or suggested")
+    p.add_argument("--acts", action="append", help="--pairs: an act pair, e.g. ru-tk,by-tk")
+    p.add_argument("--stale", help="--pairs: true (only stale mappings) or false (none)")
     p.set_defaults(fn=cmd_search)
 
 

@@ -8,16 +8,40 @@ from fastapi.responses import ORJSONResponse
 
 from ingest.identifiers import eli_of
 
-from .. import context, search as search_service
+from .. import context, docx, page, pair_search, search as search_service
 from ..errors import Problem
+from ..negotiation import wants_html
 from ..params import split
-from ..schemas import ResolveAnswer, SearchAnswer, documented
+from ..schemas import OnePair, PairAnswer, ResolveAnswer, SearchAnswer, documented
+from ..templating import templates
 from .params import checked_date
 
 router = APIRouter(tags=["search"])
 
 
-@router.get("/search", summary="Full-text search over every provision", responses=documented(SearchAnswer))
+def _page_counterparts(request: Request, results: dict | None) -> str:
+    """The page's hits get their counterparts (once per page, in one batch; see
+    templates/_counterparts.html); returns "" so the template prints nothing."""
+    hits = (results or {}).get("results") or []
+    if hits and "counterparts" not in hits[0]:
+        pair_search.counterparts(context.of(request), hits)
+    return ""
+
+
+# the home page's results show each hit's counterparts through this template function: the page's
+# route (api/page.py) calls the search service, the include asks for the counterparts it shows
+templates.env.globals["with_counterparts"] = _page_counterparts
+
+# The pair view's filters, shared by /search?view=pairs and /search/pairs (documented once).
+RELATION_Q = Query([], description="equal, subset_of, superset_of, intersects_with, not_related (repeat or comma-separate)")
+HARMONIZATION_Q = Query([], description="unified, harmonized, divergent")
+REVIEW_Q = Query([], description="reviewed (a stored mapping) or suggested (the suggester's best candidate)")
+ACTS_Q = Query([], description="an act pair, one Russian and one Belarusian act: acts=ru-gk-1,by-gk or ELI paths")
+STALE_Q = Query(None, description="true: only pairs whose mapping is flagged stale; false: none of them")
+
+
+@router.get("/search", summary="Full-text search over every provision",
+            responses=documented(SearchAnswer, "text/html", "text/csv", docx.MEDIA_TYPE))
 def search(request: Request, q: str = Query(..., description="words, \"phrases\", AND/OR/NOT, prefix*, or a "
                                                                "citation such as 'ч. 2 ст. 81 ТК РФ'"),
            jurisdiction: list[str] = Query([]), act: list[str] = Query([], description="ELI path or manifest key"),
@@ -25,16 +49,87 @@ def search(request: Request, q: str = Query(..., description="words, \"phrases\"
                                                                                           "excluded or all"),
            date: str | None = Query(None, description="answer as of this date (YYYY-MM-DD)"),
            limit: int = Query(10, ge=1, le=search_service.MAX_LIMIT),
-           offset: int = Query(0, ge=0, le=search_service.MAX_OFFSET)) -> Any:
+           offset: int = Query(0, ge=0, le=search_service.MAX_OFFSET),
+           counterparts: bool = Query(True, description="each hit's counterparts in the other jurisdiction: "
+                                                         "mappings first, then the best suggestion (marked)"),
+           view: str = Query("hits", pattern="^(hits|pairs)$", description="hits (default) or pairs: RU↔BY pairs "
+                                                                           "as GET /search/pairs answers them"),
+           relation: list[str] = RELATION_Q, harmonization: list[str] = HARMONIZATION_Q,
+           review: list[str] = REVIEW_Q, acts: list[str] = ACTS_Q, stale: str | None = STALE_Q,
+           format: str | None = Query(None, pattern="^(json|html|csv|docx)$",
+                                      description="view=pairs: json (default), html, csv or docx")) -> Any:
     """Ranked provisions, one per article (a hit in a part shows its article); cited provisions come first.
-    Facets count matching articles per jurisdiction and per act."""
+    Facets count matching articles per jurisdiction and per act. Each hit carries its counterparts.
+    `view=pairs` answers RU↔BY pairs instead (see GET /search/pairs and its filters)."""
+    if view == "pairs":
+        return _pairs(request, q, relation, harmonization, review, acts, stale, limit, offset, format)
     ctx = context.of(request)
     known = ctx.known_filters()       # refreshes the context (and the index reader) after an ingest
     req = search_service.Request(q=q, jurisdiction=split(jurisdiction), act=split(act), type=split(type),
                                  status=split(status) or ("in_force",), date=checked_date(date), limit=limit,
                                  offset=offset, max_depth=ctx.settings.limits.query_max_depth)
+    answer = search_service.search(ctx.store, ctx.backend, req, ctx.aliases, ctx.thesaurus, known)
+    if counterparts:
+        pair_search.counterparts(ctx, answer["results"])
     # The answer is plain JSON values: serialised once by orjson, not walked by jsonable_encoder first.
-    return ORJSONResponse(search_service.search(ctx.store, ctx.backend, req, ctx.aliases, ctx.thesaurus, known))
+    return ORJSONResponse(answer)
+
+
+@router.get("/search/pairs", summary="RU↔BY pairs of provisions for a query",
+            responses=documented(PairAnswer, "text/html", "text/csv", docx.MEDIA_TYPE))
+def search_pairs(request: Request, q: str = Query(..., description="words, \"phrases\", AND/OR/NOT, or a citation"),
+                 relation: list[str] = RELATION_Q, harmonization: list[str] = HARMONIZATION_Q,
+                 review: list[str] = REVIEW_Q, acts: list[str] = ACTS_Q, stale: str | None = STALE_Q,
+                 limit: int = Query(10, ge=1, le=pair_search.MAX_LIMIT),
+                 offset: int = Query(0, ge=0, le=pair_search.MAX_OFFSET),
+                 format: str | None = Query(None, pattern="^(json|html|csv|docx)$",
+                                            description="json (default), html (the page), csv or docx (for a memo)")
+                 ) -> Any:
+    """Both jurisdictions' matches joined through the mappings (and, marked `suggested`, through the
+    suggester's best candidates), ranked by the evidence on both sides; filters by relation,
+    harmonization, review state, act pair and stale flag; facets by harmonization, relation, review."""
+    return _pairs(request, q, relation, harmonization, review, acts, stale, limit, offset, format)
+
+
+def _pairs(request: Request, q: str, relation: list[str], harmonization: list[str], review: list[str],
+           acts: list[str], stale: str | None, limit: int, offset: int, format: str | None) -> Any:
+    ctx = context.of(request)
+    ctx.known_filters()               # refreshes the context after an ingest
+    req = pair_search.parse_request(ctx, q, split(relation), split(harmonization), split(review), split(acts),
+                                    stale, limit, offset)
+    answer = pair_search.search_pairs(ctx, req)
+    if format == "csv":
+        return docx.csv_response(pair_search.pairs_csv(answer, _base(request)), "pairs")
+    if format == "docx":
+        return docx.response(docx.pair_list(answer, _base(request)), "pairs")
+    if wants_html(request, format):
+        return page.render(request, "pairs.html", p=answer, q=q, query=_pair_query(request))
+    return ORJSONResponse(answer)
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+def _pair_query(request: Request) -> dict:
+    """The request's pair parameters (the page's links keep them)."""
+    keep = ("q", "relation", "harmonization", "review", "acts", "stale")
+    return {k: request.query_params.getlist(k) for k in keep if request.query_params.getlist(k)}
+
+
+@router.get("/search/pair", summary="One RU↔BY pair: both provisions side by side",
+            responses=documented(OnePair, "text/html"))
+def one_pair(request: Request, ru: str = Query(..., max_length=512, description="the Russian provision (ELI path)"),
+             by: str = Query(..., max_length=512, description="the Belarusian provision (ELI path)"),
+             format: str | None = Query(None, pattern="^(json|html)$")) -> Any:
+    """The permanent URL of a pair: both texts, the mappings between them (or the suggester's
+    probability when none links them), and the links to their redline."""
+    ctx = context.of(request)
+    ctx.known_filters()
+    answer = pair_search.one_pair(ctx, ru, by)
+    if wants_html(request, format):
+        return page.render(request, "pairs.html", one=answer, q="", query={})
+    return ORJSONResponse(answer)
 
 
 @router.get("/resolve", summary="Resolve a citation to provision identifiers", responses=documented(ResolveAnswer))
