@@ -26,7 +26,7 @@ serve: install
 	$(BIN)/lexmap ingest --keep-going
 	$(BIN)/lexmap serve --host $(HOST) --port $(PORT)
 
-# Debian's Chromium for the browser tests (Playwright drives it; no browser download).
+# Debian's Chromium for the browser tests (Playwright drives it; no browser download) and axe-core from npm.
 CHROMIUM ?= /usr/bin/chromium
 APT := $(shell [ "$$(id -u)" = 0 ] && echo apt-get || (command -v sudo >/dev/null && echo "sudo apt-get"))
 browser:
@@ -36,6 +36,11 @@ browser:
 	    DEBIAN_FRONTEND=noninteractive $(APT) install -y -qq --no-install-recommends chromium >/dev/null || \
 	    { $(APT) update -qq && DEBIAN_FRONTEND=noninteractive $(APT) install -y -qq --no-install-recommends chromium >/dev/null; }; \
 	  else echo "no root and no sudo: install chromium (apt-get install chromium) or the browser tests are skipped"; fi; \
+	fi
+	@# axe-core (package.json, package-lock.json): the accessibility rules the browser tests inject
+	@if [ ! -f node_modules/axe-core/axe.min.js ] || [ package-lock.json -nt node_modules/axe-core/axe.min.js ]; then \
+	  if command -v npm >/dev/null; then npm ci --no-audit --no-fund --silent; \
+	  else echo "npm is missing (apt-get install npm): the accessibility checks of the browser tests fail"; fi; \
 	fi
 
 test: install browser
@@ -56,6 +61,7 @@ bench: install
 	$(BIN)/python bench/search.py --skip-whoosh
 	$(BIN)/python bench/mappings.py --plot docs/reliability.png
 	$(BIN)/python bench/mappings.py --coverage
+	$(BIN)/python bench/parts.py
 	$(BIN)/python bench/writes.py
 	$(BIN)/python bench/references.py
 	$(BIN)/python bench/dumps.py

@@ -68,4 +68,5 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     app.add_middleware(guard.WriteGate, keys_file=lambda: settings.api_keys)
     app.add_middleware(guard.RateLimit, rate=limits.rate_limit, window=limits.rate_window)
     app.add_middleware(guard.SecurityHeaders)
+    app.add_middleware(guard.HeadAsGet)     # HEAD wherever GET: outermost, every guard sees a GET
     return app

@@ -2,7 +2,8 @@
 
 Routes and services raise what they mean (NotFound, CompareError, ReviewConflict...); this
 table says which status, title, extra members and headers each becomes. An error that is
-not in it is a bug: logged with its traceback, answered 500 without it.
+not in it is a bug: logged with its traceback, answered 500 without it. A browser asking for a
+page (Accept: text/html) gets each of them as a page in Russian (api/page.py: error_page).
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ingest.mappings.repository import MappingError, ReviewConflict, VersionMismatch
@@ -21,6 +22,7 @@ from ingest.query import InvalidTerm
 from ingest.store import StoreError
 
 from . import auth, compare as compare_service, mappings as mapping_service, resources, search as search_service
+from .negotiation import negotiate
 from .problems import problem_response
 from .sparql_endpoint import SparqlError
 
@@ -83,12 +85,30 @@ def _value(v: Any, exc: BaseException) -> Any:
     return v(exc) if callable(v) else v
 
 
-def answer(request: Request, exc: BaseException, rule: Rule) -> JSONResponse:
-    """The problem+json answer of `exc` under `rule`."""
-    resp = problem_response(_value(rule.status, exc), _value(rule.title, exc), rule.detail(exc),
-                            str(request.url.path), **rule.extra(exc))
+def answer(request: Request, exc: BaseException, rule: Rule) -> Response:
+    """The problem+json answer of `exc` under `rule`; a browser (Accept: text/html) gets the same
+    error as a page in Russian that says what to do next."""
+    status, title, detail = _value(rule.status, exc), _value(rule.title, exc), rule.detail(exc)
+    resp = _page(request, status, detail) if wants_page(request) else None
+    if resp is None:
+        resp = problem_response(status, title, detail, str(request.url.path), **rule.extra(exc))
     resp.headers.update(rule.headers(exc))
     return resp
+
+
+def wants_page(request: Request) -> bool:
+    """A browser asking for a page (text/html before JSON), not an API client."""
+    return request.method in ("GET", "HEAD", "POST") and negotiate(request.headers.get("accept", "")) == "html"
+
+
+def _page(request: Request, status: int, detail: str) -> Response | None:
+    """The error page (api/page.py), or None when even that fails: then the client gets problem+json."""
+    from . import page     # the page's router imports the services this table names: imported late
+    try:
+        return page.error_page(request, status, detail)
+    except Exception:      # noqa: BLE001 - an error while answering an error: fall back to JSON
+        log.exception("the error page failed on %s", request.url.path)
+        return None
 
 
 def install(app: FastAPI) -> None:
@@ -96,10 +116,11 @@ def install(app: FastAPI) -> None:
     for kind, rule in ERRORS.items():
         app.add_exception_handler(kind, lambda request, exc, rule=rule: answer(request, exc, rule))
 
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def unexpected(request: Request, exc: Exception) -> Response:
         # a bug, not the caller's fault: logged with its traceback, answered without it
         log.exception("unhandled error on %s", request.url.path)
-        return problem_response(500, "Internal error", "the server failed on this request; it has been logged",
-                                str(request.url.path))
+        detail = "the server failed on this request; it has been logged"
+        return (_page(request, 500, detail) if wants_page(request) else None) or problem_response(
+            500, "Internal error", detail, str(request.url.path))
 
     app.add_exception_handler(Exception, unexpected)

@@ -17,10 +17,15 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 
+from html import escape
+
 from starlette.exceptions import HTTPException
+from starlette.responses import HTMLResponse, Response
 
 from . import auth
+from .negotiation import negotiate
 from .problems import problem_response
+from .ru_messages import NEXT_STEP, TITLES, ru_message
 
 Scope = dict
 Receive = Callable[[], Awaitable[dict]]
@@ -55,10 +60,25 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 async def _send_problem(scope: Scope, send: Send, status: int, title: str, detail: str,
                         headers: dict[str, str] | None = None) -> None:
-    response = problem_response(status, title, detail, scope.get("path", ""))
+    """A refusal as problem+json, or — to a browser (Accept: text/html) — as a small page in
+    Russian: no template and no store, since a refusal must stay cheap under load."""
+    accept = _header(scope, b"accept") or ""
+    if negotiate(accept) == "html":
+        response: Response = _refusal_page(status, detail)
+    else:
+        response = problem_response(status, title, detail, scope.get("path", ""))
     for k, v in (headers or {}).items():
         response.headers[k] = v
     await response(scope, _no_receive, send)
+
+
+def _refusal_page(status: int, detail: str) -> HTMLResponse:
+    title = TITLES.get(status, "Ошибка")
+    body = (f'<!doctype html><html lang="ru"><head><meta charset="utf-8"><title>{escape(title)} — lexmap</title>'
+            f'<link rel="stylesheet" href="/static/lexmap.css"></head><body><main><h1>{escape(title)}</h1>'
+            f'<p>{escape(ru_message(detail))}</p><p>Что делать: {escape(NEXT_STEP.get(status, NEXT_STEP[400]))}</p>'
+            f'<p><a href="/">На главную</a></p></main></body></html>')
+    return HTMLResponse(body, status_code=status)
 
 
 async def _no_receive() -> dict:
@@ -190,3 +210,27 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+class HeadAsGet:
+    """HEAD answered wherever GET is: the request runs as a GET, its status and headers (with the
+    GET's Content-Length) are sent, its body is not. The MCP stream (/mcp) is left to its own server."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD" or scope["path"].startswith("/mcp"):
+            return await self.app(scope, receive, send)
+        ended = False
+
+        async def headers_only(message: dict) -> None:
+            nonlocal ended
+            if message["type"] == "http.response.body":
+                if ended or message.get("more_body", False):
+                    return            # the body is dropped; only its end is sent, once
+                ended = True
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)

@@ -12,14 +12,19 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 
-from ingest.identifiers import ELI_MARK, eli_of, top_unit_of
+from ingest.identifiers import ELI_MARK, eli_of, parse_eli_path, top_unit_of
 from ingest.mappings.repository import MappingError, ReviewConflict, VersionMismatch
+from ingest.query import catalog as queries, rows
 
-from . import auth, context, reflinks, resources, search as search_service, web_session
+from . import auth, context, reading, reflinks, resources, search as search_service, web_session
 from . import mappings as mapping_service
+from .errors import Problem
 from .params import split as _split
-from .templating import templates
+from .routes.params import checked_date
+from .ru_messages import NEXT_STEP, TITLES, ru_message
+from .templating import templates, unit_heading
 
 RESULTS_PER_PAGE = 20
 SUGGESTIONS_SHOWN = 3
@@ -54,7 +59,29 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
 
 def message(request: Request, status: int, title: str, detail: str, back: str | None = None) -> HTMLResponse:
     """An error or notice as a page (the forms' answer to bad input), with a way back."""
-    return render(request, "message.html", status_code=status, title=title, detail=detail, back=back)
+    return render(request, "message.html", status_code=status, title=title, detail=ru_message(detail), back=back,
+                  next_step=NEXT_STEP.get(status))
+
+
+def error_page(request: Request, status: int, detail: str) -> HTMLResponse:
+    """An error of the error table (api/errors.py) as a browser sees it: a Russian heading, the
+    message in Russian, what to do next, the act of an /eli/ address and a search box."""
+    try:
+        who = common(request)
+    except Exception:   # noqa: BLE001 - a broken keys file or session must not hide the error itself
+        who = {"holder": None, "csrf": "", "here": _here(request), "can_review": False, "can_add": False}
+    act = None
+    if request.url.path.startswith("/eli/"):
+        try:
+            work = parse_eli_path(request.url.path.lstrip("/")).work.path
+            act = next(({"href": "/" + a["eli"], "title": a["title"]} for a in all_acts(request)
+                        if a["eli"] == work), None)
+        except Exception:   # noqa: BLE001 - a malformed path or an unavailable store: no act link
+            act = None
+    return templates.TemplateResponse(request, "message.html", {
+        **who, "title": TITLES.get(status, "Ошибка"), "detail": ru_message(detail), "status": status,
+        "next_step": NEXT_STEP.get(status, NEXT_STEP[400] if status < 500 else NEXT_STEP[500]),
+        "act_link": act, "search_box": status in (400, 404, 422)}, status_code=status)
 
 
 # ------------------------------------------------------------------ views used by the API routes
@@ -68,11 +95,41 @@ def act_titles(request: Request) -> dict[str, dict]:
     return {a["iri"]: a for a in all_acts(request)}
 
 
+def redaction_dates(request: Request, work: str) -> list[str]:
+    """The dates of an act's redactions, oldest first (kept until the next write): the forms' choices."""
+    ctx = context.of(request)
+    return ctx.memo("redaction-dates", work, lambda: sorted(
+        r.d for r in queries.select(ctx.store, "act_redactions", rows.Redaction, work=work)))
+
+
+def acts_with_dates(request: Request) -> list[dict]:
+    """The acts with more than one redaction, each with its redaction dates (the changes form)."""
+    return [{**a, "dates": redaction_dates(request, a["iri"])} for a in all_acts(request) if a["redactions"] > 1]
+
+
+def _work_of(request: Request, iri: str) -> str | None:
+    try:
+        return parse_eli_path(eli_of(iri)).work.iri(context.of(request).settings.base_iri)
+    except ValueError:
+        return None
+
+
 def provision_page(request: Request, data: dict) -> HTMLResponse:
     """An act or a provision: text of the chosen redaction, counterparts, unreviewed suggestions."""
     suggestions = _suggestions(request, data) if data.get("kind") != "act" and data.get("in_redaction", True) else []
     refs = _references_view(request, data) if data.get("kind") != "act" else {"parts": None, "cited_by": []}
-    return render(request, "resource.html", r=data, suggestions=suggestions, refs=refs)
+    labels = {c.get("eid"): c.get("label") for c in data.get("breadcrumb") or []} | {data.get("eid"): data.get("label")}
+    heading = unit_heading(data, labels)
+    # the text as printed starts with the unit's label and title, which the page already shows as its heading
+    printed = f"{data['label']}. {data['title']}" if data.get("label") and data.get("title") else None
+    text, parts = data.get("full_text"), refs.get("parts")
+    if printed and text and text.startswith(printed + "\n"):
+        text, parts = text[len(printed) + 1:], reading.drop_prefix(parts, len(printed) + 1)
+    elif printed and text and text.strip() == printed:     # a chapter's own text is its heading alone
+        text, parts = "", None
+    return render(request, "resource.html", r={**data, "full_text": text}, suggestions=suggestions,
+                  refs={**refs, "parts": parts}, heading=heading, act_eli=eli_of(data["act"] if data.get("kind") != "act"
+                                                                                 else data["iri"]))
 
 
 def _references_view(request: Request, data: dict) -> dict:
@@ -106,7 +163,12 @@ def _suggestions(request: Request, data: dict) -> list[dict]:
 
 
 def diff_page(request: Request, result: dict, query: dict) -> HTMLResponse:
-    return render(request, "diff.html", d=result, query=query)
+    """The redline, with each side's redactions offered as a list (the redaction pickers)."""
+    dates = {}
+    for side in ("left", "right"):
+        work = _work_of(request, result[side]["iri"])
+        dates[side] = redaction_dates(request, work) if work else []
+    return render(request, "diff.html", d=result, query=query, dates=dates)
 
 
 def compare_page(request: Request, result: dict, query: dict, show: str | None) -> HTMLResponse:
@@ -118,7 +180,25 @@ def compare_page(request: Request, result: dict, query: dict, show: str | None) 
 
 def changes_page(request: Request, result: dict, query: dict) -> HTMLResponse:
     acts = act_titles(request)
-    return render(request, "changes.html", ch=result, query=query, act=acts.get(result["act"], {}))
+    return render(request, "changes.html", ch=result, query=query, act=acts.get(result["act"], {}),
+                  dates=redaction_dates(request, result["act"]))
+
+
+def reading_page(request: Request, path: str, date: str | None) -> HTMLResponse:
+    """The reading view (api/reading.py) of an act or a container of it: the body (table of contents
+    and text, the largest part of the page) rendered once per redaction and kept until the next write."""
+    ctx = context.of(request)
+    titles = {a["iri"]: a["title"] for a in all_acts(request)}
+    view = ctx.memo("reading", (path, date), lambda: _reading_view(ctx, path, date, titles))
+    dates = redaction_dates(request, view["act"])
+    return render(request, "reading.html", v=view, body=view["html"], dates=dates, path=path,
+                  act_eli=eli_of(view["act"]))
+
+
+def _reading_view(ctx: context.AppContext, path: str, date: str | None, titles: dict[str, str]) -> dict:
+    view = reading.read(ctx.store, ctx.settings, path, date, titles)
+    html = Markup(templates.env.get_template("_reading_body.html").render(v=view))
+    return {k: v for k, v in view.items() if k not in ("blocks", "toc")} | {"html": html}
 
 
 # ------------------------------------------------------------------ routes of the page
@@ -146,9 +226,23 @@ def build_router() -> APIRouter:
                 # a bare citation goes straight to the provision
                 return RedirectResponse("/" + eli_of(results["results"][0]["iri"]), status_code=303)
         acts = all_acts(request)
-        return render(request, "index.html", acts=acts, q=q or "", results=results, error=error,
-                      jurisdiction=jur, act=acts_f, offset=offset, act_by_path={a["eli"]: a for a in acts},
-                      query={"q": q, "jurisdiction": list(jur), "act": list(acts_f)})
+        # a filter given by its short name (act=ru-tk) is the act chosen in the form: the next search keeps it
+        chosen = {ctx.aliases.get(a, a).strip("/") for a in acts_f}
+        return render(request, "index.html", acts=acts, q=q or "", results=results, error=ru_message(error),
+                      jurisdiction=jur, act=list(chosen), offset=offset, act_by_path={a["eli"]: a for a in acts},
+                      query={"q": q, "jurisdiction": list(jur), "act": list(acts_f)},
+                      changes_acts=acts_with_dates(request))
+
+    @r.get("/read/{path:path}", response_class=HTMLResponse)
+    def read(request: Request, path: str, date: str | None = None) -> Any:
+        """The reading view of an act, section or chapter: /read/eli/ru/kodeks/1994/51-fz?date=…"""
+        checked_date(date)
+        full = path if path.startswith("eli/") else f"eli/{path}"
+        try:
+            parse_eli_path(full)
+        except ValueError as exc:
+            raise Problem(400, "Malformed identifier", str(exc)) from None
+        return reading_page(request, full, date)
 
     @r.get("/login", response_class=HTMLResponse)
     def login_form(request: Request, next: str = "/") -> Any:

@@ -14,6 +14,8 @@ from markupsafe import Markup
 from ingest.identifiers import ELI_MARK, eli_of
 
 from .redline import to_html as redline_html, to_html_side
+from .ru_format import citation_title, heading_case, label_case, ru_date
+from .ru_messages import ru_message
 
 WEB = Path(__file__).resolve().parent / "web"
 templates = Jinja2Templates(directory=str(WEB / "templates"))
@@ -79,6 +81,23 @@ def query_url(path: str, params: dict, **changes) -> str:
     return path + ("?" + urlencode(pairs) if pairs else "")
 
 
+def unit_heading(x: dict | None, labels: dict[str, str | None] | None = None) -> str:
+    """How the page names a unit: 'Глава 35. Охрана труда' (label and title re-cased for display),
+    a part or point as cited ('Часть 2 статьи 81'), an act by its title."""
+    if not x:
+        return ""
+    if x.get("kind") == "act":
+        return x.get("title") or x.get("label") or ""
+    if x.get("kind") in ("para", "point", "subpoint", "note"):
+        cited = citation_title(x.get("eid"), labels or {x.get("eid"): x.get("label")})
+        if cited:
+            return cited
+    label, title = label_case(x.get("label")), heading_case(x.get("title"))
+    if label and title:
+        return f"{label}. {title}"
+    return label or title or x.get("eid") or ""
+
+
 def _label(table: dict[str, str]):
     return lambda v: table.get(v, v) if v else "—"
 
@@ -87,7 +106,8 @@ env = templates.env
 env.filters.update(relation_ru=_label(RELATION_RU), harmonization_ru=_label(HARMONIZATION_RU),
                    lifecycle_ru=_label(LIFECYCLE_RU), status_ru=_label(STATUS_RU), gap_ru=_label(GAP_RU),
                    jurisdiction_ru=_label(JURISDICTION_RU), defect_ru=lambda v: DEFECT_RU.get(v, v),
-                   stale_notice=stale_notice, eli_href=eli_href, eli_path=eli_path,
+                   stale_notice=stale_notice, eli_href=eli_href, eli_path=eli_path, ru_date=ru_date,
+                   heading=heading_case, label_case=label_case, unit_heading=unit_heading, ru_message=ru_message,
                    redline=lambda result: Markup(redline_html(result)),
                    redline_side=lambda result, side: Markup(to_html_side(result, side)))
 env.globals.update(query_url=query_url, RELATION_RU=RELATION_RU, HARMONIZATION_RU=HARMONIZATION_RU)

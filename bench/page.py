@@ -5,8 +5,10 @@
 Times each view as served (TestClient over the app on the store of LEXMAP_DATA_DIR, default
 var/; one client): the home page, a search results page, provision pages (text, counterparts
 and the suggester's candidates) and the same provisions as JSON, the act list (latest and as of
-a date), a side-by-side redline, a gap register and the changes between two redactions. The
-suggestion profiles are built first, as `lexmap serve` does at start.
+a date), a side-by-side redline, a gap register, the changes between two redactions, the reading view
+(the whole RU Civil Code part 1, the largest code, and chapters), a search inside one act and
+the page of a provision that does not exist. The suggestion profiles are built first, as
+`lexmap serve` does at start.
 
 Prints p50 / p95 per view in milliseconds, as served (the app context's memo kept between
 requests, as after the first visit) and, as the reference measured in the same run, the first
@@ -27,7 +29,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 
 from api.app import create_app  # noqa: E402
 
-RU, BY = "eli/ru/kodeks/1994/51-fz", "eli/by/kodeks/1998/218-z"
+RU, BY, TK = "eli/ru/kodeks/1994/51-fz", "eli/by/kodeks/1998/218-z", "eli/ru/kodeks/2001/197-fz"
 HTML = {"Accept": "text/html"}
 VIEWS = {
     "home": (["/"], 20),
@@ -43,6 +45,11 @@ VIEWS = {
                  f"/diff?left={RU}/art_421&right={BY}/art_391&format=html&mode=lemmas"], 10),
     "gap register": ([f"/compare?left_act={RU}&right_act={BY}&format=html"], 3),
     "changes": ([f"/changes?act={RU}&from=2016-07-03&to=2023-08-04&format=html"], 3),
+    # the reading view (issue 19): the whole RU Civil Code part 1 (the largest code) and chapters
+    "reading: act": ([f"/read/{RU}"], 10),
+    "reading: chapter": ([f"/read/{RU}/chp_12", f"/read/{BY}/chp_12", f"/read/{TK}/chp_35"], 5),
+    "search in act": ([f"/?q=отпуск&act=ru-tk", f"/?q=исковая давность&act={BY}"], 5),
+    "not found page": ([f"/{RU}/art_9999"], 10),
 }
 
 
@@ -58,7 +65,8 @@ def timed(c: TestClient, name: str, urls: list[str], repeat: int, drop=None) -> 
             r = c.get(u, headers={} if json_view else HTML)
             times.append((time.perf_counter() - t) * 1000)
             kind = "application/json" if json_view else "text/html"
-            assert r.status_code == 200 and kind in r.headers["content-type"], (u, r.status_code)
+            status = 404 if name == "not found page" else 200
+            assert r.status_code == status and kind in r.headers["content-type"], (u, r.status_code)
     return times
 
 

@@ -211,7 +211,7 @@ def test_provision_counterpart_and_back(site, page, shot):
     page.fill("#date", "2017-01-01")
     page.click("form.redactions button")
     assert "date=2017-01-01" in page.url
-    expect(page.locator("main > p").first).to_contain_text("2016-07-03")
+    expect(page.locator("main > p").first).to_contain_text("3 июля 2016 г.")     # dates in Russian form
 
 
 def test_side_by_side_views(site, page, shot):
@@ -244,7 +244,7 @@ def test_side_by_side_views(site, page, shot):
     shot(page, "compare")
     # two redactions of one act, from the act page's links
     page.goto(f"{base}/{RU_GK}")
-    page.locator("a", has_text="2016-07-03 → 2023-08-04").click()
+    page.locator("a", has_text="3 июля 2016 г. → 4 августа 2023 г.").click()
     expect(page.locator("h1")).to_have_text("Изменения между редакциями")
     expect(page.locator("details").first).to_be_visible()
     assert page.locator("details ins, details del").count() > 0
@@ -292,7 +292,8 @@ def test_review_a_mapping_with_a_key(own_site, page, shot):
     row.locator("input[name=comment]").fill("сверено по текстам")
     row.scroll_into_view_if_needed()
     shot(page, "review")
-    row.locator("button[value=accept]").click()
+    with page.expect_navigation():                               # the form posts, then redirects back
+        row.locator("button[value=accept]").click()
     page.reload()
     row = page.locator(f"#m-{record}")
     expect(row).to_contain_text("принято")
@@ -327,3 +328,154 @@ def test_phone_layout(site, browser, shot):
     pg.goto(base + f"/{RU_GK}/art_196")
     shot(pg, "phone-provision")
     context.close()
+
+
+# ------------------------------------------------------------------ issue 19: accessibility, keyboard, widths, print
+
+AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
+VIEWS = {
+    "home": "/",
+    "search": "/?q=%D0%B8%D1%81%D0%BA%D0%BE%D0%B2%D0%B0%D1%8F+%D0%B4%D0%B0%D0%B2%D0%BD%D0%BE%D1%81%D1%82%D1%8C"
+              "&act=ru-gk-1",
+    "act": f"/{RU_GK}",
+    "chapter": f"/{RU_GK}/chp_12",
+    "provision": f"/{RU_GK}/art_196",
+    "part": f"/{RU_GK}/art_196__para_1",
+    "counterpart": f"/{BY_GK}/art_197",
+    "redline": f"/diff?left={RU_GK}/art_196&right={BY_GK}/art_197&format=html",
+    "gap register": f"/compare?left_act={RU_GK}&right_act={BY_GK}&format=html",
+    "changes": f"/changes?act={RU_GK}&from=2016-07-03&to=2023-08-04&format=html",
+    "reading: chapter": f"/read/{RU_GK}/chp_12",
+    "reading: act": f"/read/{RU_GK}",
+    "not found": f"/{RU_GK}/art_9999",
+    "bad request": f"/changes?act={BY_GK}&from=2020-01-01&to=2024-01-01",
+    "login": "/login",
+}
+
+
+def _axe_source() -> str:
+    if not AXE.exists():
+        pytest.fail(f"axe-core is not at {AXE}: `make browser` installs it (npm ci, package.json)")
+    return AXE.read_text(encoding="utf-8")
+
+
+def test_axe_finds_no_serious_or_critical_violation_on_any_view(site, browser):
+    """axe-core (npm) injected into every view: no violation of serious or critical impact."""
+    base, _, _ = site
+    source = _axe_source()
+    # the page's CSP allows no inline script: the test's own script is let in by the browser context
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ru-RU", bypass_csp=True)
+    pg = context.new_page()
+    pg.set_default_timeout(120_000)
+    found = {}
+    try:
+        for name, path in VIEWS.items():
+            pg.goto(base + path)
+            pg.add_script_tag(content=source)
+            result = pg.evaluate("""async () => {
+                const r = await axe.run(document, {resultTypes: ['violations']});
+                return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                                               nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
+            }""")
+            bad = [v for v in result if v["impact"] in ("serious", "critical")]
+            if bad:
+                found[name] = bad
+    finally:
+        context.close()
+    assert not found, found
+
+
+def _tab_to(pg, predicate: str, limit: int = 400) -> None:
+    """Press Tab until the focused element satisfies `predicate` (a JS expression over `el`)."""
+    for _ in range(limit):
+        pg.keyboard.press("Tab")
+        if pg.evaluate(f"(() => {{ const el = document.activeElement; return !!el && ({predicate}); }})()"):
+            return
+    pytest.fail(f"Tab never reached an element with {predicate}")
+
+
+def test_keyboard_only_search_provision_counterpart_redline(site, page):
+    """The whole path by keyboard alone: search, open a result, its counterpart, their redline."""
+    from playwright.sync_api import expect
+    base, _, _ = site
+    page.goto(f"{base}/{RU_GK}")
+    page.keyboard.press("Tab")                         # a page's first stop is the skip link
+    assert page.evaluate("document.activeElement.className") == "skip"
+    page.goto(base + "/")
+    assert page.evaluate("document.activeElement.id") == "q"     # the search box has the focus on arrival
+    page.keyboard.type("общий срок исковой давности")
+    page.keyboard.press("Enter")
+    expect(page.locator("ol.results > li > a").first).to_be_visible()
+    _tab_to(page, "el.matches('ol.results > li > a') && el.textContent.includes('Статья 196')")
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_have_text("Статья 196. Общий срок исковой давности")
+    _tab_to(page, "el.matches('a.counterpart')")
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_contain_text("Статья 197")
+    assert page.url.endswith(f"/{BY_GK}/art_197")
+    _tab_to(page, "el.tagName === 'A' && el.textContent.trim() === 'сравнить тексты'")
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_have_text("Сравнение текстов")
+    expect(page.locator(".redline-left del, .redline-right del, .redline-left ins, .redline-right ins").first).to_be_visible()
+    # the redaction pickers work by keyboard as well
+    _tab_to(page, "el.id === 'left_date'")
+    focused = page.evaluate("document.activeElement.outerHTML")
+    assert focused.startswith("<select")
+
+
+@pytest.mark.parametrize("width", [360, 768, 1280, 1600])
+def test_no_horizontal_scroll(site, browser, width):
+    """No view scrolls sideways at a phone's, a tablet's and two desktops' widths."""
+    base, _, _ = site
+    context = browser.new_context(viewport={"width": width, "height": 900}, locale="ru-RU")
+    pg = context.new_page()
+    pg.set_default_timeout(60_000)
+    wide = {}
+    try:
+        for name, path in VIEWS.items():
+            pg.goto(base + path)
+            overflow = pg.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            if overflow > 1:
+                wide[name] = overflow
+    finally:
+        context.close()
+    assert not wide, (width, wide)
+
+
+def test_reading_view_contents_stay_in_view_and_print(site, page, shot):
+    """The reading view: the contents stay beside the text while it scrolls, an anchor per article,
+    the redaction picker; printed without the site's chrome."""
+    from playwright.sync_api import expect
+    base, _, _ = site
+    page.goto(f"{base}/read/{RU_GK}")
+    toc = page.locator("nav.toc")
+    expect(toc).to_be_visible()
+    toc.locator("a[href='#art_196']").click()
+    assert page.url.endswith("#art_196")
+    expect(page.locator("#h-art_196")).to_be_in_viewport()
+    top = toc.bounding_box()["y"]
+    assert -1 <= top <= 5, top                           # sticky: the contents stayed in view
+    expect(page.locator("article#art_196 .text")).to_contain_text("три года")
+    shot(page, "reading")
+    page.select_option("#date", "2016-07-03")
+    page.locator("form.redactions button").click()
+    assert "date=2016-07-03" in page.url
+    expect(page.locator("main > p").first).to_contain_text("3 июля 2016 г.")
+    expect(page.locator("button[data-print]")).to_be_visible()      # shown where a script runs
+    page.emulate_media(media="print")
+    expect(page.locator("header.site")).to_be_hidden()
+    expect(page.locator("nav.toc")).to_be_hidden()
+    expect(page.locator("article#art_196")).to_be_visible()
+
+
+def test_changes_form_follows_the_chosen_act(site, page):
+    """The home page's changes form offers the chosen act's redactions, newest pair preselected."""
+    from playwright.sync_api import expect
+    base, _, _ = site
+    page.goto(base + "/")
+    page.select_option("#ch-act", RU_GK)
+    offered = page.locator("#ch-from optgroup:not([hidden]) option").evaluate_all("os => os.map(o => o.value)")
+    assert offered and offered == sorted(offered)
+    page.locator("form[action='/changes'] button[type=submit]").click()
+    expect(page.locator("h1")).to_have_text("Изменения между редакциями")
+    assert f"act={RU_GK.replace('/', '%2F')}" in page.url
