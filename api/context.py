@@ -66,7 +66,7 @@ class AppContext:
     def build(cls, settings: Settings, store: GraphStore, backend: SearchBackend) -> "AppContext":
         """A context over an open store and backend (the app closes them if it opened them)."""
         return cls(settings=settings, store=store, backend=backend, thesaurus=Thesaurus.load(settings.thesaurus),
-                   aliases=act_aliases(settings), suggester=Suggester(store))
+                   aliases=act_aliases(settings), suggester=Suggester(store, settings.bag_dir))
 
     # ------------------------------------------------------------------ cache coherence
 
@@ -131,7 +131,7 @@ class AppContext:
         self._acts = None
         self._known = None
         self._memo.clear()
-        self.suggester = Suggester(self.store)
+        self.suggester = Suggester(self.store, self.settings.bag_dir)
         self.backend.refresh_if_changed()
 
     # ------------------------------------------------------------------ cached views
@@ -160,8 +160,9 @@ class AppContext:
     # ------------------------------------------------------------------ warm-up
 
     def start_warm_up(self) -> threading.Thread:
-        """Fill, in the background, what the first requests would wait for: the act list and the
-        suggestion profiles of mapped acts (a cold gap analysis takes seconds, a warm one ~1 s)."""
+        """Fill, in the background, what the first requests would wait for: the act list, the
+        suggestion profiles of mapped acts (a cold gap analysis takes seconds, a warm one ~1 s) and
+        the draft check's act spaces and definitions."""
         thread = threading.Thread(target=self._warm_up, name="lexmap-warm-up", daemon=True)
         self.warm_up_state = WarmUp(status="running")
         thread.start()
@@ -174,6 +175,8 @@ class AppContext:
             suggester = self.suggester
             for a, b in sorted(self.mappings.repo.act_pairs()):
                 suggester.pair(a, b)
+            from . import drafts       # only the warm-up needs the draft check here
+            drafts.warm_up(self)
         except Exception as exc:  # noqa: BLE001 - shown in /health and logged; requests then build on demand
             log.exception("warm-up failed; the first requests will be slower")
             self.warm_up_state = WarmUp("failed", f"{type(exc).__name__}: {exc}", time.perf_counter() - started)

@@ -200,6 +200,29 @@ class ActOrProvision(_Doc):
     mappings: list[MappingOut] | None = None
 
 
+class Counterpart(_Doc):
+    """A search hit's counterpart: a stored mapping (source "mapping") or the suggester's best
+    candidate (source "suggestion", review "suggested", with its calibrated probability)."""
+    source: str
+    review: str
+    no_counterpart: bool
+    iri: str | None = None
+    eli: str | None = None
+    cite: str | None = None
+    label: str | None = None
+    act: str | None = None
+    relation: str | None = None
+    harmonization: str | None = None
+    lifecycle: str | None = None
+    stale: bool
+    confidence: float | None = None
+    probability: float | None = None
+    mapping: str | None = None
+    comment: str | None = None
+    compare: str | None = None
+    pair: str | None = None
+
+
 class SearchHit(_Doc):
     iri: str
     act: str
@@ -216,6 +239,13 @@ class SearchHit(_Doc):
     snippet: str
     score: float
     citation: bool
+    counterparts: list[Counterpart] | None = None   # in the other jurisdiction (api.pair_search)
+
+
+class SearchSuggestion(_Doc):
+    """ "Возможно, вы имели в виду": the query with words corrected from the index's vocabulary."""
+    q: str
+    hits: int
 
 
 class SearchAnswer(_Doc):
@@ -227,6 +257,7 @@ class SearchAnswer(_Doc):
     citations: list[dict]
     results: list[SearchHit]
     facets: dict[str, dict[str, int]]
+    suggestion: SearchSuggestion | None = None
 
 
 class ResolvedCitation(_Doc):
@@ -256,6 +287,29 @@ class Suggestions(_Doc):
     candidates: list[Candidate]
 
 
+class PartCandidate(_Doc):
+    iri: str
+    eid: str
+    label: str
+    score: float
+    evidence: dict[str, float]
+
+
+class PartSuggestion(_Doc):
+    source: dict[str, str]
+    proposed: PartCandidate | None
+    candidates: list[PartCandidate]
+
+
+class PartSuggestions(_Doc):
+    source_article: str
+    target_article: str
+    reviewed: bool
+    note: str
+    article_mapping: dict[str, str | None] | None
+    units: list[PartSuggestion]
+
+
 class DiffSide(_Doc):
     iri: str
     label: str | None = None
@@ -282,6 +336,8 @@ class CompareAnswer(_Doc):
     right_only: list[dict]
     chapters: list[dict]
     summary: dict[str, int]
+    # with parameters=true: {"pairs": [pairs whose numbers differ, aligned], "summary": {compared, with_parameters, differing}}
+    parameters: dict | None = None
 
 
 class ChangesAnswer(_Doc):
@@ -303,6 +359,80 @@ class Health(_Doc):
     sparql: dict | None = None
 
 
+class PairSide(_Doc):
+    iri: str
+    eli: str
+    act: str
+    act_title: str | None = None
+    cite: str | None = None
+    label: str | None = None
+    matched: bool
+    evidence: float
+    snippet: str
+
+
+class Pair(_Doc):
+    ru: PairSide
+    by: PairSide
+    link: Counterpart
+    score: float
+    url: str
+    compare: str
+
+
+class PairAnswer(_Doc):
+    """GET /search/pairs (and /search?view=pairs): RU↔BY pairs for a query, best first."""
+    query: str
+    view: str
+    total: int
+    offset: int
+    limit: int
+    filters: dict
+    facets: dict[str, dict[str, int]]
+    pairs: list[Pair]
+
+
+class OnePair(_Doc):
+    """GET /search/pair: two provisions side by side with what links them."""
+    ru: dict
+    by: dict
+    links: list[Counterpart]
+    url: str
+    compare: str
+
+
 def documented(model: type[BaseModel], *also: str) -> dict:
     """`responses=` of a route answering `model` as JSON (and, unchecked, the media types `also`)."""
     return {200: {"model": model, "content": {m: {} for m in also}}}
+
+
+class DraftCheckIn(BaseModel):
+    """POST /drafts/check as JSON: the draft's text (one or many articles) and its jurisdiction."""
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(..., min_length=1, max_length=400_000, description="the draft: \"Статья N. …\" and its parts")
+    jurisdiction: Literal["ru", "by"] = Field(..., description="the jurisdiction the draft is written for")
+
+
+class DraftArticleReport(_Doc):
+    label: str
+    num: str | None = None
+    title: str
+    text: str
+    parts: list[dict]
+    amends: str | None = None
+    own: list[dict]
+    counterparts: list[dict]
+    reviewed_counterparts: list[dict]
+    references: list[dict]
+    definitions: list[dict]
+    parameters: dict
+
+
+class DraftReport(_Doc):
+    """POST /drafts/check: per draft article its closest provisions, counterparts, redlines,
+    references, defined terms and parameters; nothing of the draft is stored (`stored` is false)."""
+    jurisdiction: str
+    other_jurisdiction: str
+    articles: list[DraftArticleReport]
+    stored: bool
+    seconds: float

@@ -9,6 +9,7 @@ are a few lines over the services.
     sources.py   sources list|add|update|remove        (ingest.sources: the local overlay)
     dump.py      dump                                  (api.dumps: bulk files and their DCAT catalog)
     mcp.py       mcp                                   (api.mcp_server over stdio)
+    drafts.py    check-draft                           (api.drafts: a draft against both jurisdictions)
     context.py   CliContext (settings, the store for one command), output helpers
 
 Settings come from the LEXMAP_* environment (ingest.config); `main(argv, settings=…, store=…)`
@@ -25,14 +26,15 @@ from ingest.adapters.safe_io import SourceError
 from ingest.config import Settings, load_settings
 from ingest.store import GraphStore, StoreError
 
-from . import compare, dump, ingest, mappings, mcp, read, refs, serve, sources
+from . import compare, drafts, dump, effects, ingest, mappings, mcp, read, refs, serve, sources
 from .context import CliContext, err
 
 # Every command, in the order `lexmap --help` lists them.
 COMMANDS = (ingest.add_ingest, ingest.add_validate, ingest.add_stats, read.add_show, read.add_search,
             ingest.add_reindex, mappings.add_mappings, mappings.add_keys, read.add_export, compare.add_diff,
-            compare.add_compare, compare.add_changes, refs.add_refs, serve.add_serve, sources.add_sources,
-            dump.add_dump, mcp.add_mcp)
+            compare.add_compare, compare.add_changes, refs.add_refs, effects.add_effects, effects.add_impact,
+            serve.add_serve, sources.add_sources,
+            dump.add_dump, mcp.add_mcp, drafts.add_check_draft)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from .. import page
-from . import acts, compare, dumps, feeds, mappings, meta, references, search, sparql
+from . import acts, compare, drafts, dumps, effects, feeds, mappings, meta, references, search, sparql
 
 
 def routers() -> list[APIRouter]:
     """Every router of the app, in the order they are matched."""
-    return [acts.router, search.router, mappings.router, compare.router, references.router, sparql.router,
-            meta.router, feeds.router, dumps.router,
+    return [acts.router, search.router, mappings.router, compare.router, references.router, effects.router,
+            sparql.router, meta.router, feeds.router, dumps.router, drafts.router,
             page.build_router()]
