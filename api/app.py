@@ -10,7 +10,6 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import ORJSONResponse
 
 from ingest.config import Settings, load_settings
 from ingest.index.backend import SearchBackend
@@ -19,6 +18,7 @@ from ingest.store import GraphStore, open_store
 
 from . import auth, errors, guard, mcp_server, sparql_endpoint, static_docs
 from .context import AppContext
+from .json_response import FastJSONResponse
 from .problems import PROBLEM_RESPONSES
 from .routes import routers
 
@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
             if store is None:
                 ctx.store.close()
 
-    app = FastAPI(title="lexmap", version="0.1.0", default_response_class=ORJSONResponse, lifespan=lifespan,
+    app = FastAPI(title="lexmap", version="0.1.0", default_response_class=FastJSONResponse, lifespan=lifespan,
                   docs_url=None, redoc_url=None, responses=PROBLEM_RESPONSES, description=DESCRIPTION)
     if store is not None and backend is not None:
         # usable without the lifespan too (a TestClient outside `with`): the same context, no warm-up

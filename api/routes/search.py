@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import ORJSONResponse
+from ..json_response import FastJSONResponse
 
 from ingest.identifiers import eli_of
 
@@ -72,7 +72,7 @@ def search(request: Request, q: str = Query(..., description="words, \"phrases\"
     if counterparts:
         pair_search.counterparts(ctx, answer["results"])
     # The answer is plain JSON values: serialised once by orjson, not walked by jsonable_encoder first.
-    return ORJSONResponse(answer)
+    return FastJSONResponse(answer)
 
 
 @router.get("/search/pairs", summary="RU↔BY pairs of provisions for a query",
@@ -104,7 +104,7 @@ def _pairs(request: Request, q: str, relation: list[str], harmonization: list[st
         return docx.response(docx.pair_list(answer, _base(request)), "pairs")
     if wants_html(request, format):
         return page.render(request, "pairs.html", p=answer, q=q, query=_pair_query(request))
-    return ORJSONResponse(answer)
+    return FastJSONResponse(answer)
 
 
 def _base(request: Request) -> str:
@@ -129,7 +129,7 @@ def one_pair(request: Request, ru: str = Query(..., max_length=512, description=
     answer = pair_search.one_pair(ctx, ru, by)
     if wants_html(request, format):
         return page.render(request, "pairs.html", one=answer, q="", query={})
-    return ORJSONResponse(answer)
+    return FastJSONResponse(answer)
 
 
 @router.get("/resolve", summary="Resolve a citation to provision identifiers", responses=documented(ResolveAnswer))
