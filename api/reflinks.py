@@ -16,6 +16,7 @@ from ingest.query import catalog as q
 from ingest.store import GraphStore
 
 from . import references
+from .ru_format import citation_title
 
 
 def for_provision(store: GraphStore, settings: Settings, path: str, as_of: str | None = None) -> dict[str, list]:
@@ -31,10 +32,18 @@ def labels(store: GraphStore, iris: set[str]) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     if not iris:
         return out
+    # a part or point is named as lawyers cite it ("Пункт 6 части 1 статьи 81"): whether a
+    # paragraph is a пункт or a часть is read from the printed labels of the units above it
+    above = {"__".join(i.split("__")[:k]) for i in iris for k in range(2, i.count("__") + 1)}
+    rows = q.select(store, "mapping_ends", provisions=sorted(iris | above))
+    printed: dict[tuple[str, str], str | None] = {(r["e"], r["eid"]): r.get("label") for r in rows}
     newest: dict[str, str] = {}
-    for r in q.select(store, "mapping_ends", provisions=sorted(iris)):
-        label = r.get("label") or r["eid"]
-        if r.get("title"):
+    for r in rows:
+        if r["p"] not in iris:
+            continue
+        cited = citation_title(r["eid"], _chain_labels(printed, r["e"], r["eid"])) if "__" in r["eid"] else None
+        label = cited or r.get("label") or r["eid"]
+        if r.get("title") and not cited:
             label = f"{label}. {r['title']}"
         entry = out.setdefault(r["p"], {"act": r["w"], "label": label, "by_redaction": {}})
         entry["by_redaction"][r["e"]] = label
@@ -42,6 +51,12 @@ def labels(store: GraphStore, iris: set[str]) -> dict[str, dict[str, Any]]:
             newest[r["p"]] = r["d"]
             entry["label"] = label
     return out
+
+
+def _chain_labels(printed: dict[tuple[str, str], str | None], expression: str, eid: str) -> dict[str, str | None]:
+    """The printed labels of `eid` and the units above it in one redaction, by eId."""
+    parts = eid.split("__")
+    return {"__".join(parts[:k]): printed.get((expression, "__".join(parts[:k]))) for k in range(1, len(parts) + 1)}
 
 
 def _body_starts(full_text: str, rows: list[dict]) -> dict[str, int]:

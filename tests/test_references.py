@@ -394,3 +394,23 @@ def test_text_parts_link_only_where_the_quote_is_printed():
     assert "".join(p["text"] for p in parts) == full
     assert [(p["text"], p["href"]) for p in parts if p.get("href")] == [("статью 2", work + "/art_2"),
                                                                         ("статью 3", work + "/art_3")]
+
+
+def test_cited_parts_are_named_as_lawyers_cite_them(loaded, client):
+    """A part or point in a reference's hover title and in "На эту статью ссылаются" is named as
+    cited — пункт where the paragraph is numbered, часть where it is not, read from the labels of
+    the units above it — not by its printed label ("2.")."""
+    from api.reflinks import labels
+    settings, store = loaded
+    b = settings.base_iri
+    got = labels(store, {f"{b}/eli/ru/kodeks/1994/51-fz/art_196__para_2",
+                         f"{b}/eli/ru/kodeks/2001/197-fz/art_81__para_1__point_6",
+                         f"{b}/eli/by/kodeks/1998/218-z/art_330__para_1__para_2",
+                         f"{b}/eli/ru/kodeks/1994/51-fz/art_200"})
+    assert {k.rsplit("/", 1)[1]: v["label"] for k, v in got.items()} == {
+        "art_196__para_2": "Пункт 2 статьи 196", "art_81__para_1__point_6": "Пункт 6 части 1 статьи 81",
+        "art_330__para_1__para_2": "Часть 2 пункта 1 статьи 330",
+        "art_200": "Статья 200. Начало течения срока исковой давности"}
+    html = client.get(GK196, headers={"Accept": "text/html"}).text
+    cited = html[html.index('id="cited-by"'):]
+    assert "Пункт 2 статьи 197" in cited[:cited.index("</ul>")]
