@@ -110,19 +110,7 @@ class Tools:
         return result
 
     def resolve_citation(self, cite: str, jurisdiction: list[str]) -> dict:
-        ctx = self.ctx()
-        try:
-            found = search_service.resolve_citation(ctx.store, cite, split(jurisdiction))
-        except search_service.QueryError as exc:
-            raise Problem(400, "Invalid citation", str(exc)) from None
-        if not found:
-            raise Problem(404, "No citation", f"no citation found in {cite[:200]!r}; write it as 'ст. 196 ГК РФ' "
-                                              "or 'ч. 2 ст. 81 ТК РФ'")
-        body = [{"text": r.citation.text, "iris": r.iris, "eli": [eli_of(i) for i in r.iris], "notes": r.notes}
-                for r in found]
-        if not any(r.iris for r in found):
-            raise Problem(404, "Citation names nothing", "; ".join(n for r in found for n in r.notes))
-        return {"cite": cite, "citations": body, "eli": [e for b in body for e in b["eli"]]}
+        return search_service.citation_answer(self.ctx().store, cite, split(jurisdiction))
 
     def get_provision(self, eli: str, date: str | None) -> dict:
         ctx = self.ctx()

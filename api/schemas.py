@@ -263,6 +263,7 @@ class SearchAnswer(_Doc):
 class ResolvedCitation(_Doc):
     text: str
     iris: list[str]
+    eli: list[str]
     notes: list[str]
 
 

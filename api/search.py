@@ -18,6 +18,7 @@ from ingest.index.analysis import _TOKEN, STOP_WORDS, fold, terms_of
 from ingest.index.backend import Filters, Hit, SearchBackend
 from ingest.index.querylang import MAX_DEPTH, Node, QueryError, Thesaurus, all_terms, check_text, parse  # noqa: F401
 from ingest.index.understand import Expansion, Understanding, Understood, correct_word, replace_words
+from ingest.identifiers import eli_of
 from ingest.query import catalog as q
 from ingest.store import GraphStore
 
@@ -228,6 +229,37 @@ def resolve_citation(store: GraphStore, cite: str, jurisdictions: tuple[str, ...
     """Every citation in `cite`, resolved (for /resolve)."""
     check_text(cite)
     return [citations.resolve(store, c, jurisdictions, acts) for c in citations.find(cite)]
+
+
+class InvalidCitation(SearchError):
+    """A citation text that cannot be read (400)."""
+
+
+class CitationNotFound(SearchError):
+    """A citation text that names nothing in the store (404); `citations` says what was read."""
+
+    def __init__(self, title: str, detail: str, citations: list[dict] | None = None):
+        super().__init__(detail)
+        self.title, self.citations = title, citations
+
+
+def citation_answer(store: GraphStore, cite: str, jurisdictions: tuple[str, ...] = ()) -> dict:
+    """What GET /resolve and the MCP tool answer: each citation of `cite` with the IRIs and ELI
+    paths it names. InvalidCitation when the text cannot be read, CitationNotFound when it holds no
+    citation or its citations name nothing (with the reasons)."""
+    try:
+        found = resolve_citation(store, cite, jurisdictions)
+    except QueryError as exc:
+        raise InvalidCitation(str(exc)) from None
+    if not found:
+        raise CitationNotFound("No citation", f"no citation found in {cite[:200]!r}; write it as 'ст. 196 ГК РФ' "
+                                              "or 'ч. 2 ст. 81 ТК РФ'")
+    body = [{"text": r.citation.text, "iris": r.iris, "eli": [eli_of(i) for i in r.iris], "notes": r.notes}
+            for r in found]
+    if not any(r.iris for r in found):
+        raise CitationNotFound("Citation names nothing", "; ".join(n for r in found for n in r.notes), body)
+    return {"cite": cite, "citations": body, "iris": [i for b in body for i in b["iris"]],
+            "eli": [e for b in body for e in b["eli"]]}
 
 
 _COUNTING = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lexmap-facets")

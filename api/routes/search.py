@@ -4,12 +4,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
-from ..json_response import FastJSONResponse
-
-from ingest.identifiers import eli_of
 
 from .. import context, docx, page, pair_search, search as search_service
-from ..errors import Problem
+from ..json_response import FastJSONResponse
 from ..negotiation import wants_html
 from ..params import split
 from ..schemas import OnePair, PairAnswer, ResolveAnswer, SearchAnswer, documented
@@ -136,16 +133,4 @@ def one_pair(request: Request, ru: str = Query(..., max_length=512, description=
 def resolve_cite(request: Request, cite: str = Query(..., max_length=500), jurisdiction: list[str] = Query([])) -> Any:
     """'ст. 196 ГК РФ', 'п. 1 ст. 42 Трудового кодекса Республики Беларусь', 'статья 9101 ГК' -> IRIs.
     404 with the reason when the citation names nothing in the store."""
-    ctx = context.of(request)
-    try:
-        found = search_service.resolve_citation(ctx.store, cite, split(jurisdiction))
-    except search_service.QueryError as exc:
-        raise Problem(400, "Invalid citation", str(exc)) from None
-    if not found:
-        raise Problem(404, "No citation", f"no citation found in {cite[:200]!r}; write it as 'ст. 196 ГК РФ' or "
-                                          "'ч. 2 ст. 81 ТК РФ'")
-    body = [{"text": r.citation.text, "iris": r.iris, "notes": r.notes} for r in found]
-    if not any(r.iris for r in found):
-        raise Problem(404, "Citation names nothing", "; ".join(n for r in found for n in r.notes), citations=body)
-    return {"cite": cite, "citations": body, "iris": [i for r in found for i in r.iris],
-            "eli": [eli_of(i) for r in found for i in r.iris]}
+    return search_service.citation_answer(context.of(request).store, cite, split(jurisdiction))
