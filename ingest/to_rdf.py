@@ -131,8 +131,9 @@ def _iri(value: str) -> str:
     return f"<{value}>"
 
 
-def _text(value: str) -> str:
-    """The quoted lexical form, escaped as rdflib's N-Triples serializer does."""
+def nt_literal(value: str) -> str:
+    """The quoted lexical form, escaped as rdflib's N-Triples serializer does (every N-Triples
+    writer of the project uses it: the act's triples, its references and its effects)."""
     if "\\" in value or '"' in value or "\n" in value or "\r" in value:
         # str.replace, not str.translate: translate looks every character of Cyrillic text up in a dict
         value = value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"').replace("\r", "\\r")
@@ -178,16 +179,16 @@ def act_ntriples(act: ActEntry, expr: ExpressionEntry, doc: ParsedDocument, base
         ("defect", LEXMAP.sourceDefect), ("fingerprint", LEXMAP.buildFingerprint))}
     status = {key: f"<{iri}>" for key, iri in _STATUS.items()}
 
-    title = _text(act.title) + lang
+    title = nt_literal(act.title) + lang
     line(f"{work} {_RDF_TYPE} {P['act_class']} .")
     line(f"{work} {_RDF_TYPE} {P['legal_resource']} .")
-    line(f"{work} {P['identifier']} {_text(act.work.path)} .")
-    line(f"{work} {P['jurisdiction']} {_text(act.jurisdiction)} .")
-    line(f"{work} {P['act_type']} {_text(act.act_type)} .")
-    line(f"{work} {P['number']} {_text(act.number or act.adopted.isoformat())} .")
+    line(f"{work} {P['identifier']} {nt_literal(act.work.path)} .")
+    line(f"{work} {P['jurisdiction']} {nt_literal(act.jurisdiction)} .")
+    line(f"{work} {P['act_type']} {nt_literal(act.act_type)} .")
+    line(f"{work} {P['number']} {nt_literal(act.number or act.adopted.isoformat())} .")
     line(f"{work} {P['title']} {title} .")
     if act.short:
-        line(f"{work} {P['title_short']} {_text(act.short)}{lang} .")
+        line(f"{work} {P['title_short']} {nt_literal(act.short)}{lang} .")
     line(f"{work} {P['date_document']} \"{act.adopted.isoformat()}\"{_XSD_DATE} .")
     line(f"{work} {P['is_realized_by']} {expr_iri} .")
 
@@ -197,15 +198,15 @@ def act_ntriples(act: ActEntry, expr: ExpressionEntry, doc: ParsedDocument, base
     line(f"{expr_iri} {P['version_date']} {version} .")
     line(f"{expr_iri} {P['language']} {language} .")
     line(f"{expr_iri} {P['title']} {title} .")
-    line(f"{expr_iri} {P['checksum']} {_text(checksum)} .")
-    line(f"{expr_iri} {P['format']} {_text(expr.format)} .")
-    line(f"{expr_iri} {P['path']} {_text(expr.path)} .")
+    line(f"{expr_iri} {P['checksum']} {nt_literal(checksum)} .")
+    line(f"{expr_iri} {P['format']} {nt_literal(expr.format)} .")
+    line(f"{expr_iri} {P['path']} {nt_literal(expr.path)} .")
     if expr.url:
         line(f"{expr_iri} {P['source']} {_iri(expr.url)} .")
     for note in doc.notes:
-        line(f"{expr_iri} {P['note']} {_text(note)}{lang} .")
+        line(f"{expr_iri} {P['note']} {nt_literal(note)}{lang} .")
     if fingerprint is not None:
-        line(f"{expr_iri} {P['fingerprint']} {_text(fingerprint)} .")
+        line(f"{expr_iri} {P['fingerprint']} {nt_literal(fingerprint)} .")
 
     count = 0
     # Walk the tree without recursion (deep trees of hostile sources), in document order.
@@ -219,10 +220,10 @@ def act_ntriples(act: ActEntry, expr: ExpressionEntry, doc: ParsedDocument, base
         line(f"{p} {_RDF_TYPE} {P['provision']} .")
         line(f"{p} {P['is_part_of']} {parent} .")
         line(f"{p} {P['act']} {work} .")
-        line(f"{p} {P['eid']} {_text(node.eid)} .")
+        line(f"{p} {P['eid']} {nt_literal(node.eid)} .")
         if node.num is not None:
-            line(f"{p} {P['number']} {_text(node.num)} .")
-        line(f"{p} {P['kind']} {_text(node.kind)} .")
+            line(f"{p} {P['number']} {nt_literal(node.num)} .")
+        line(f"{p} {P['kind']} {nt_literal(node.kind)} .")
         line(f"{p} {P['sort_key']} \"{count}\"{_XSD_INTEGER} .")
         line(f"{pe} {_RDF_TYPE} {P['redaction']} .")
         line(f"{pe} {P['realizes']} {p} .")
@@ -231,17 +232,17 @@ def act_ntriples(act: ActEntry, expr: ExpressionEntry, doc: ParsedDocument, base
         line(f"{pe} {P['language']} {language} .")
         line(f"{pe} {P['status']} {status[node.status]} .")
         if node.label:
-            line(f"{pe} {P['label']} {_text(node.label)} .")
+            line(f"{pe} {P['label']} {nt_literal(node.label)} .")
         if node.title:
-            line(f"{pe} {P['title']} {_text(node.title)}{lang} .")
+            line(f"{pe} {P['title']} {nt_literal(node.title)}{lang} .")
         if node.text:
-            line(f"{pe} {P['text']} {_text(node.text)}{lang} .")
+            line(f"{pe} {P['text']} {nt_literal(node.text)}{lang} .")
         if node.wrap_up:
-            line(f"{pe} {P['wrap_up']} {_text(node.wrap_up)}{lang} .")
+            line(f"{pe} {P['wrap_up']} {nt_literal(node.wrap_up)}{lang} .")
         for note in node.notes:
-            line(f"{pe} {P['note']} {_text(note)}{lang} .")
+            line(f"{pe} {P['note']} {nt_literal(note)}{lang} .")
         for defect in node.defects:
-            line(f"{pe} {P['defect']} {_text(defect)} .")
+            line(f"{pe} {P['defect']} {nt_literal(defect)} .")
         stack.extend((child, p, pe) for child in reversed(node.children))
     unique = dict.fromkeys(out)     # a graph is a set: a repeated note or defect is one triple
     text = "\n".join(unique)

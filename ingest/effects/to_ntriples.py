@@ -20,6 +20,7 @@ from functools import lru_cache
 from ingest.identifiers import work_id
 from ontology import ELI, LEXMAP, XSD
 
+from ..to_rdf import nt_literal as _lit
 from .model import INSERTED, REPEALED, AmendingAct, Effect
 
 _P = {name: f"<{LEXMAP[name]}>" for name in (
@@ -27,11 +28,6 @@ _P = {name: f"<{LEXMAP[name]}>" for name in (
     "amendingAct", "amendingActType", "amendingActDate", "amendingActNumber", "inForceDate")}
 _ELI_OF_KIND = {INSERTED: f"<{ELI.changed_by}>", REPEALED: f"<{ELI.repealed_by}>"}
 _AMENDED_BY = f"<{ELI.amended_by}>"
-def _lit(value: str) -> str:
-    # str.replace, not str.translate: translate looks every Cyrillic character up in a dict
-    if "\\" in value or '"' in value or "\n" in value or "\r" in value:
-        value = value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"').replace("\r", "\\r")
-    return f'"{value}"'
 
 
 def _date(value: str) -> str:

@@ -14,17 +14,13 @@ from __future__ import annotations
 
 from ontology import ELI, LEXMAP, RDF, XSD
 
+from ..to_rdf import nt_literal as _lit
 from .model import Reference
 
 _TYPE, _CITES = f"<{RDF.type}>", f"<{ELI.cites}>"
 _P = {name: f"<{LEXMAP[name]}>" for name in (
     "Reference", "inProvision", "citingProvision", "start", "end", "quote", "referenceKind", "resolved", "citedAct",
     "citedUnits", "pendingAct", "externalAct", "externalActDate", "externalActNumber", "reason")}
-_ESC = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
-
-
-def _lit(value: str) -> str:
-    return f'"{value.translate(_ESC)}"'
 
 
 def reference_iri(expression_iri: str, ref: Reference) -> str:
