@@ -26,10 +26,11 @@ from ingest.sources import act_aliases
 from ingest.store import GraphStore
 
 from . import mappings as mapping_service, resources, search as search_service
+from .memo import Memo
 
 log = logging.getLogger("lexmap.api")
 T = TypeVar("T")
-MEMO_ENTRIES = 512      # past this many entries the memo starts again (keys come from requests)
+MEMO_ENTRIES = 512      # request-keyed memo entries kept (least recently used go first)
 
 
 @dataclass
@@ -60,7 +61,7 @@ class AppContext:
     _acts: list[dict] | None = None
     _known: dict[str, set[str]] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _memo: dict[tuple[str, Hashable], tuple[object, Any]] = field(default_factory=dict)
+    _memo: Memo = field(default_factory=lambda: Memo(MEMO_ENTRIES))
 
     @classmethod
     def build(cls, settings: Settings, store: GraphStore, backend: SearchBackend) -> "AppContext":
@@ -94,28 +95,21 @@ class AppContext:
         return None if token is None else (self.data_version(), token())
 
     def memo(self, kind: str, key: Hashable, build: Callable[[], T]) -> T:
-        """`build()`, kept under (kind, key) until the data token changes.
+        """`build()`, kept under (kind, key) until the data token changes (api.memo.Memo: data-wide
+        entries, key None, stay; request-keyed ones are a bounded LRU; concurrent requests for
+        an entry being built wait for that build).
 
-        Each entry holds the token read before it was built: a write during the build gives
-        a new token, so what the build may have read before the write is never served after
-        it. Values are shared between requests: callers must not change them."""
+        The token is read before the build: a write during the build gives a new token, so
+        what the build may have read before the write is never served after it. Values are
+        shared between requests: callers must not change them."""
         token = self.data_token()
         if token is None:
             return build()
-        entry = self._memo.get((kind, key))
-        if entry is not None and entry[0] == token:
-            return entry[1]
-        value = build()
-        with self._lock:
-            if len(self._memo) >= MEMO_ENTRIES or any(t != token for t, _ in self._memo.values()):
-                self._memo.clear()     # stale entries go at once: they are never read again
-            self._memo[(kind, key)] = (token, value)
-        return value
+        return self._memo.get(token, kind, key, build)
 
     def drop_memo(self) -> None:
         """Forget every memo entry (the benches time the uncached path with it)."""
-        with self._lock:
-            self._memo.clear()
+        self._memo.clear()
 
     def refresh(self) -> None:
         """Drop every cache if an ingest changed the data since they were built."""
