@@ -9,10 +9,11 @@ from __future__ import annotations
 import html
 import re
 import threading
+from functools import lru_cache
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
-from itertools import accumulate, compress, count, filterfalse
+from itertools import accumulate, compress, count, filterfalse, islice
 
 from ingest.index.analysis import _TOKEN, STOP_WORDS, fold, terms_of
 from ingest.index.backend import Filters, Hit, SearchBackend
@@ -90,6 +91,17 @@ def make_filters(store: GraphStore, req: Request, aliases: dict[str, str] | None
 # with what lies between them, in one pass in C; offsets come from the lengths.
 _SPLIT = re.compile(f"({_TOKEN.pattern})")
 _BLANKS = re.compile(r"\s+")
+SPLIT_TEXTS = 1024      # provision texts whose word split is kept (the most recently shown)
+
+
+@lru_cache(maxsize=SPLIT_TEXTS)
+def _split(text: str) -> tuple[list[str], list[str], frozenset[str]]:
+    """A text as the index's tokens see it: the parts (blank, word, blank, word …), its words
+    and the set of them. The articles shown most often are split once, not per page: splitting
+    is half of what a snippet costs."""
+    parts = _SPLIT.split(text)
+    words = parts[1::2]
+    return parts, words, frozenset(words)
 # The vocabulary met in texts so far, shared by every query: surface word -> its index
 # terms (() for a stop word), and index term -> the surface words analysed to it, so a
 # query finds the words of a text it highlights by a set intersection, not word by word.
@@ -161,11 +173,10 @@ class Highlighter:
 
         The window of `width` words with the most distinct query terms (then the most
         matches) wins; it starts three words before its first match."""
-        parts = _SPLIT.split(text)
-        words = parts[1::2]
+        parts, words, uniq = _split(text)
         if not words:
             return html.escape(text[:300])
-        hit_words = self._matching(set(words))
+        hit_words = self._matching(uniq)
         hits = list(compress(count(), map(hit_words.__contains__, words))) if hit_words else []
         width = self.width
         best, best_score, end = 0, -1, 0
@@ -187,8 +198,8 @@ class Highlighter:
             inside[t] -= 1
             distinct -= inside[t] == 0
         # token j is parts[2j + 1]; it ends at offsets[2j + 1] and starts at offsets[2j]
-        offsets = list(accumulate(map(len, parts)))
         last = min(best + width, len(words) - 1)
+        offsets = list(islice(accumulate(map(len, parts)), 2 * last + 2))
         lo = 0 if best == 0 else offsets[2 * best]
         hi = offsets[2 * last + 1]
         out, cur = [], lo

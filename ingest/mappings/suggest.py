@@ -419,10 +419,22 @@ class Suggester:
         self.articles = ArticleShelf(store)     # the gap analysis reads the same shelf
         self._profiles: dict[tuple[str, str], ActProfile] = {}
         self._pairs: dict[tuple[str, str], PairModel] = {}
+        self._latest_seen: tuple[object, dict[str, str]] = (None, {})
 
     def _latest(self, work: str) -> str:
-        rows = q.select(self.store, "latest_redaction_date", work=work)
-        return rows[0].get("d", "") if rows else ""
+        """The act's latest redaction date, read once per data token (a search page asks for
+        its acts' pairs several times; over a remote store each read is a round trip)."""
+        token_of = getattr(self.store, "data_token", None)
+        token = token_of() if token_of is not None else None
+        seen_token, dates = self._latest_seen
+        if token is None or token != seen_token:
+            dates = {}
+            if token is not None:
+                self._latest_seen = (token, dates)
+        if work not in dates:
+            rows = q.select(self.store, "latest_redaction_date", work=work)
+            dates[work] = rows[0].get("d", "") if rows else ""
+        return dates[work]
 
     def profile(self, work: str) -> ActProfile:
         """The act's profile, rebuilt when its latest redaction changes."""
