@@ -27,7 +27,7 @@ from ingest.config import Settings, load_settings
 from ingest.store import GraphStore, StoreError
 
 from . import compare, drafts, dump, effects, ingest, mappings, mcp, read, refs, serve, sources
-from .context import CliContext, err
+from .context import CliContext, Refused, err
 
 # Every command, in the order `lexmap --help` lists them.
 COMMANDS = (ingest.add_ingest, ingest.add_validate, ingest.add_stats, read.add_show, read.add_search,
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None, *, settings: Settings | None = None, sto
         if args.manifest is not None:
             settings = replace(settings, manifest=args.manifest.resolve())
         return args.fn(args, CliContext(settings, store))
-    except (SourceError, StoreError, KeyError) as exc:
+    except (SourceError, StoreError, KeyError, Refused) as exc:
         err(str(exc).strip('"'))
         return 2
 

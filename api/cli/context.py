@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ingest.config import Settings
 from ingest.sources import act_aliases
@@ -15,6 +15,13 @@ from ingest.store import GraphStore, open_store
 
 if TYPE_CHECKING:
     from ..mappings import Context as MappingContext
+
+T = TypeVar("T")
+
+
+class Refused(Exception):
+    """A command cannot answer what was asked (unknown provision, bad value): its message is
+    printed and `lexmap` exits with status 2."""
 
 
 @dataclass
@@ -35,6 +42,16 @@ class CliContext:
             yield store
         finally:
             store.close()
+
+    def read(self, fn: Callable[[GraphStore], T], *refusals: type[Exception], read_only: bool = True) -> T:
+        """`fn(store)` over the command's store. What the services raise for a request they
+        cannot answer — NotFound, ValueError, or one of `refusals` — becomes Refused (exit 2)."""
+        from .. import resources
+        try:
+            with self.open_store(read_only=read_only) as store:
+                return fn(store)
+        except (resources.NotFound, ValueError, *refusals) as exc:
+            raise Refused(str(exc)) from None
 
     def act_path(self, ref: str) -> str:
         """An act reference as an ELI path: a manifest key (ru-gk-1) is looked up, a path kept."""

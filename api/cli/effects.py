@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from .context import CliContext, err, print_json
+from .context import CliContext, Refused, print_json
 from .read import eli_path
 
 
@@ -13,14 +13,12 @@ def cmd_effects(args: argparse.Namespace, ctx: CliContext) -> int:
     """The effects table: one line per effect, or the JSON of GET /effects."""
     from .. import effects, resources
     path = eli_path(ctx.act_path(args.act))
-    try:
-        with ctx.open_store(read_only=True) as store:
-            known = {a["iri"] for a in resources.list_acts(store)}
-            data = effects.table(store, ctx.settings, path, known, args.date_from, args.date_to, args.amending,
-                                 args.kind, args.limit)
-    except (resources.NotFound, effects.BadFilter, ValueError) as exc:
-        err(str(exc))
-        return 2
+
+    def table(store):
+        known = {a["iri"] for a in resources.list_acts(store)}
+        return effects.table(store, ctx.settings, path, known, args.date_from, args.date_to, args.amending,
+                             args.kind, args.limit)
+    data = ctx.read(table, effects.BadFilter)
     if args.json:
         print_json(data)
         return 0
@@ -37,17 +35,14 @@ def cmd_impact(args: argparse.Namespace, ctx: CliContext) -> int:
     """What cites a provision up to --depth steps, each with its counterparts; or the JSON of GET /impact."""
     from .. import impact, resources
     path = eli_path(ctx.act_path(args.path))
-    try:
-        with ctx.open_store(read_only=True) as store:
-            res = resources.resolve(store, ctx.settings, path)
-            if res.iri == res.work:
-                err("impact is of one provision: add its eId to the path")
-                return 2
-            data = impact.impact(store, res.iri, args.depth, impact.latest_graphs(store),
-                                 impact.accepted_counterparts(ctx.mappings(store).table()))
-    except (resources.NotFound, ValueError) as exc:
-        err(str(exc))
-        return 2
+
+    def cited(store):
+        res = resources.resolve(store, ctx.settings, path)
+        if res.iri == res.work:
+            raise Refused("impact is of one provision: add its eId to the path")
+        return impact.impact(store, res.iri, args.depth, impact.latest_graphs(store),
+                             impact.accepted_counterparts(ctx.mappings(store).table()))
+    data = ctx.read(cited)
     if args.json:
         print_json(data)
         return 0

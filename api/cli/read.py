@@ -17,16 +17,11 @@ def cmd_show(args: argparse.Namespace, ctx: CliContext) -> int:
     """An act (its contents) or a provision (breadcrumb, text, notes) by ELI path, or its RDF."""
     from .. import rdf_formats, resources
     path = eli_path(args.path)
-    try:
-        with ctx.open_store() as store:
-            if args.format in ("ttl", "jsonld"):
-                nt = resources.describe(store, ctx.settings, path, args.date)
-                print(rdf_formats.to_turtle(nt) if args.format == "ttl" else rdf_formats.to_jsonld(nt))
-                return 0
-            data = resources.get_act(store, ctx.settings, path, args.date)
-    except (resources.NotFound, ValueError) as exc:
-        err(str(exc))
-        return 2
+    if args.format in ("ttl", "jsonld"):
+        nt = ctx.read(lambda store: resources.describe(store, ctx.settings, path, args.date), read_only=False)
+        print(rdf_formats.to_turtle(nt) if args.format == "ttl" else rdf_formats.to_jsonld(nt))
+        return 0
+    data = ctx.read(lambda store: resources.get_act(store, ctx.settings, path, args.date), read_only=False)
     if args.format == "json":
         print_json(data)
     elif data.get("kind") == "act":
@@ -148,13 +143,11 @@ def cmd_export(args: argparse.Namespace, ctx: CliContext) -> int:
     from ingest.akoma_ntoso.writer import export_act
 
     from .. import resources
-    try:
-        with ctx.open_store(read_only=True) as store:
-            res = resources.resolve(store, ctx.settings, ctx.act_path(args.act).strip("/"), args.date)
-            body = export_act(store, res.work, res.expression)
-    except (resources.NotFound, ValueError) as exc:
-        err(str(exc))
-        return 2
+
+    def akn(store):
+        res = resources.resolve(store, ctx.settings, ctx.act_path(args.act).strip("/"), args.date)
+        return export_act(store, res.work, res.expression)
+    body = ctx.read(akn)
     if args.output:
         with open(args.output, "wb") as fh:
             fh.write(body)

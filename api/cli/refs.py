@@ -4,21 +4,16 @@ from __future__ import annotations
 
 import argparse
 
-from .context import CliContext, err, print_json
+from .context import CliContext, print_json
 from .read import eli_path
 
 
 def cmd_refs(args: argparse.Namespace, ctx: CliContext) -> int:
     """References of a provision, or what cites it: a table, or the JSON of GET /references."""
-    from .. import references, resources
+    from .. import references
     path = eli_path(ctx.act_path(args.path))
-    try:
-        with ctx.open_store(read_only=True) as store:
-            fn = references.incoming if args.cited_by else references.outgoing
-            data = fn(store, ctx.settings, path, args.date)
-    except (resources.NotFound, ValueError) as exc:
-        err(str(exc))
-        return 2
+    fn = references.incoming if args.cited_by else references.outgoing
+    data = ctx.read(lambda store: fn(store, ctx.settings, path, args.date))
     if args.json:
         print_json(data)
         return 0
