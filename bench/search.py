@@ -21,9 +21,12 @@ index is missing. Prints:
    (tests/search_reference.py: every candidate decoded, facets over the ranking
    query, full snippets) and tantivy's own search of the same compiled query
    (the engine alone, the floor), wall time and process CPU time;
-3. latency and throughput through the HTTP API with 1 and 8 concurrent clients,
-   against the server at --url, or a `lexmap serve` started here; each run asks
-   queries no earlier run asked, so no answer comes from a cache.
+3. latency and throughput through the HTTP API with 1 client (httpx) and 8
+   concurrent clients (wrk, a C client that leaves the cores to the server; httpx
+   when wrk is missing), against the server at --url, or a `lexmap serve` started
+   here once its start-up warm-up is over; each run asks queries no earlier run
+   asked, so no answer comes from a cache; the server's CPU per query is printed.
+   `--http-only` runs this section alone.
 """
 from __future__ import annotations
 
@@ -333,6 +336,129 @@ def http_latency(base: str, queries: list[str], clients: int) -> tuple[list[floa
     return times, time.perf_counter() - t0
 
 
+_WRK_SCRIPT = """
+local paths = {}
+for line in io.lines(os.getenv("LEXMAP_WRK_PATHS")) do paths[#paths + 1] = line end
+local threads, counter = tonumber(os.getenv("LEXMAP_WRK_THREADS")), 0
+local tid = 0
+function setup(thread) thread:set("id", tid); tid = tid + 1 end
+function init(args) counter = id end
+request = function()
+  local p = paths[(counter % #paths) + 1]
+  counter = counter + threads
+  return wrk.format("GET", p, {["Accept"] = "application/json"})
+end
+"""
+
+
+def _tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of a process and its descendants, from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    children: dict[int, list[int]] = {}
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(d.name))
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            f = (Path("/proc") / str(p) / "stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(f[11]) + int(f[12])) / tick
+        except (OSError, IndexError, ValueError):
+            pass
+        todo += children.get(p, [])
+    return total
+
+
+def wrk_throughput(base: str, queries: list[str], clients: int, seconds: int, server_pid: int | None) -> str | None:
+    """Distinct queries (none asked twice while they last) through `wrk -t2 -c<clients>`, a C
+    client that leaves the two cores to the server; None when wrk is not installed."""
+    import shutil
+    import tempfile
+    import urllib.parse
+    if not shutil.which("wrk"):
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = Path(tmp) / "paths.txt"
+        paths.write_text("".join(f"/search?limit=10&q={urllib.parse.quote(q)}\n" for q in queries))
+        script = Path(tmp) / "distinct.lua"
+        script.write_text(_WRK_SCRIPT)
+        cpu0 = _tree_cpu(server_pid) if server_pid else None
+        out = subprocess.run(["wrk", "-t2", f"-c{clients}", f"-d{seconds}s", "--latency", "-s", str(script), base],
+                             capture_output=True, text=True, env={**os.environ, "LEXMAP_WRK_PATHS": str(paths),
+                                                                  "LEXMAP_WRK_THREADS": "2"}).stdout
+        cpu = _tree_cpu(server_pid) - cpu0 if server_pid else None
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    n = int(re.search(r"(\d+) requests in", out).group(1))
+    lat = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", out, re.M))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    line = (f"{clients} clients (wrk, {seconds} s): {n} queries  p50 {lat.get('50', '?'):>8}  p99 {lat.get('99', '?'):>8}"
+            f"  {rate:6.0f} queries/s")
+    if n > len(queries):
+        line += f"  (queries repeated after {len(queries)})"
+    if cpu is not None:
+        line += f"  server CPU {cpu / max(n, 1) * 1000:.1f} ms per query"
+    if non2xx:
+        line += f"  non-2xx {non2xx.group(1)}"
+    return line
+
+
+def wait_warm(base: str) -> None:
+    """Until the server answers /health and its start-up warm-up is over (done or failed)."""
+    import httpx
+    for _ in range(1200):
+        try:
+            r = httpx.get(f"{base}/health", timeout=2)
+            if r.status_code == 200 and r.json().get("warm_up", {}).get("status") not in ("running", "not started"):
+                return
+        except (httpx.HTTPError, ValueError):
+            pass
+        time.sleep(0.25)
+
+
+def http_section(args, http_queries: list[str]) -> int:
+    """Section 3: a `lexmap serve` (or --url), warmed, then 1 client and 8 clients."""
+    import httpx
+    proc = None
+    base = args.url.rstrip("/") if args.url else None
+    if base is None:
+        import socket
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        cmd = [str(ROOT / ".venv" / "bin" / "lexmap"), "serve", "--port", str(port)]
+        if args.serve_workers > 1:
+            cmd += ["--workers", str(args.serve_workers)]
+        proc = subprocess.Popen(cmd, env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        base = f"http://127.0.0.1:{port}"
+    try:
+        wait_warm(base)
+        # disjoint sets: warm-up, 1 client, 8 clients (no answer served from a cache)
+        warm, rest = http_queries[:40], http_queries[40:]
+        one, many = rest[:300], rest[300:]
+        http_latency(base, warm, 2)
+        who = f"the server at {args.url}" if args.url else f"`lexmap serve` started here, {args.serve_workers} worker(s)"
+        print(f"\n3. through the HTTP API ({who}, tantivy), GET /search?q=…&limit=10, distinct queries")
+        times, wall = http_latency(base, one, 1)
+        print(f"1 client (httpx): {len(one)} queries  p50 {pct(times, 50) * 1000:6.1f} ms  "
+              f"p95 {pct(times, 95) * 1000:6.1f} ms  {len(times) / wall:6.0f} queries/s")
+        line = wrk_throughput(base, many, 8, args.seconds, proc.pid if proc is not None else None)
+        if line is None:               # no wrk: Python clients (they take CPU from the server)
+            times, wall = http_latency(base, many, 8)
+            line = (f"8 clients (httpx): {len(many)} queries  p50 {pct(times, 50) * 1000:6.1f} ms  "
+                    f"p95 {pct(times, 95) * 1000:6.1f} ms  {len(times) / wall:6.0f} queries/s")
+        print(line)
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(10)
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--skip-http", action="store_true")
@@ -343,6 +469,8 @@ def main() -> int:
     ap.add_argument("--latency-only", action="store_true", help="section 2 only (tantivy, no baselines)")
     ap.add_argument("--parts", default="dev,test", help="parts of the everyday sets to report (dev while tuning)")
     ap.add_argument("--misses", action="store_true", help="list tantivy's misses (queries.toml and the dev part)")
+    ap.add_argument("--http-only", action="store_true", help="section 3 only")
+    ap.add_argument("--seconds", type=int, default=10, help="length of the 8-client HTTP run (wrk)")
     args = ap.parse_args()
     settings = load_settings()
     store = open_store(settings)
@@ -353,6 +481,10 @@ def main() -> int:
     articles = store.select('SELECT (COUNT(*) AS ?n) WHERE { ?a lexmap:subdivisionKind "article" }')[0]["n"]
     print(f"corpus: {len(works)} acts, {articles} articles")
     judged = load()
+    if args.http_only:
+        http_queries = list(dict.fromkeys(latency_queries(store, [], 9000, seed=8)))
+        store.close()
+        return http_section(args, http_queries)
     th = Thesaurus.load(settings.thesaurus)
     backends = {}
     for name in (("tantivy",) if args.skip_whoosh else ("whoosh", "tantivy")):
@@ -424,48 +556,15 @@ def main() -> int:
     everyday_texts = [j.q for j in load_everyday() if j.kind in EVERYDAY_KINDS]
     understanding_cost(store, backends["tantivy"], queries, everyday_texts, th, known)
 
-    http_queries = [q for q in dict.fromkeys(latency_queries(store, [], 900, seed=8)) if q not in set(queries)]
+    http_queries = [q for q in dict.fromkeys(latency_queries(store, [], 9000, seed=8)) if q not in set(queries)]
     for b in backends.values():
         b.close()
     store.close()
     if args.skip_http:
         return 0
-    import httpx
-    proc = None
-    base = args.url.rstrip("/") if args.url else None
-    if base is None:
-        import socket
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        cmd = [str(ROOT / ".venv" / "bin" / "lexmap"), "serve", "--port", str(port)]
-        if args.serve_workers > 1:
-            cmd += ["--workers", str(args.serve_workers)]
-        proc = subprocess.Popen(cmd, env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        # three disjoint sets: warm-up, 1 client, 8 clients (no answer served from a cache)
-        warm, rest = http_queries[:40], http_queries[40:]
-        half = len(rest) // 3
-        runs = {1: rest[:half], 8: rest[half:]}
-        http_latency(base, warm, 2)
-        who = f"the server at {args.url}" if args.url else f"`lexmap serve` started here, {args.serve_workers} worker(s)"
-        print(f"\n3. through the HTTP API ({who}, tantivy), GET /search?q=…&limit=10")
-        for clients, qs in runs.items():
-            times, wall = http_latency(base, qs, clients)
-            print(f"{clients} client(s): {len(qs)} queries  p50 {pct(times, 50) * 1000:6.1f} ms  "
-                  f"p95 {pct(times, 95) * 1000:6.1f} ms  {len(times) / wall:6.0f} queries/s")
-    finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(10)
-    return 0
+    return http_section(args, http_queries)
+
+
 
 
 if __name__ == "__main__":
