@@ -18,13 +18,27 @@ from ingest.identifiers import ELI_MARK, eli_of, parse_eli_path, top_unit_of
 from ingest.mappings.repository import MappingError, ReviewConflict, VersionMismatch
 from ingest.query import catalog as queries, rows
 
-from . import auth, context, reading, reflinks, resources, search as search_service, web_session
+from . import auth, context, pair_search, reading, reflinks, resources, search as search_service, web_session
 from . import mappings as mapping_service
 from .errors import Problem
 from .params import split as _split
 from .routes.params import checked_date
 from .ru_messages import NEXT_STEP, TITLES, ru_message
 from .templating import templates, unit_heading
+
+
+def _page_counterparts(request: Request, results: dict | None) -> str:
+    """The page's hits get their counterparts (once per page, in one batch; see
+    templates/_counterparts.html); returns "" so the template prints nothing."""
+    hits = (results or {}).get("results") or []
+    if hits and "counterparts" not in hits[0]:
+        pair_search.counterparts(context.of(request), hits)
+    return ""
+
+
+# the home page's results show each hit's counterparts through this template function: the
+# page's route calls the search service, the include asks for the counterparts it shows
+templates.env.globals["with_counterparts"] = _page_counterparts
 
 RESULTS_PER_PAGE = 20
 SUGGESTIONS_SHOWN = 3

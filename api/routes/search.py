@@ -10,24 +10,10 @@ from ..json_response import FastJSONResponse
 from ..negotiation import wants_html
 from ..params import split
 from ..schemas import OnePair, PairAnswer, ResolveAnswer, SearchAnswer, documented
-from ..templating import templates
 from .params import checked_date
 
 router = APIRouter(tags=["search"])
 
-
-def _page_counterparts(request: Request, results: dict | None) -> str:
-    """The page's hits get their counterparts (once per page, in one batch; see
-    templates/_counterparts.html); returns "" so the template prints nothing."""
-    hits = (results or {}).get("results") or []
-    if hits and "counterparts" not in hits[0]:
-        pair_search.counterparts(context.of(request), hits)
-    return ""
-
-
-# the home page's results show each hit's counterparts through this template function: the page's
-# route (api/page.py) calls the search service, the include asks for the counterparts it shows
-templates.env.globals["with_counterparts"] = _page_counterparts
 
 # The pair view's filters, shared by /search?view=pairs and /search/pairs (documented once).
 RELATION_Q = Query([], description="equal, subset_of, superset_of, intersects_with, not_related (repeat or comma-separate)")
