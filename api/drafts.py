@@ -319,11 +319,9 @@ def counterparts(ck: Checker, bag: DraftBag, own: dict, exclude_reviewed: bool =
         pairs = ck.accepted_pairs(own["act"], target)
         anchors = model.anchors_from(pairs, exclude=src.iri if exclude_reviewed else None)
         n = model.n_target
-        idx = np.arange(n, dtype=np.float32)
-        expected = model.expected_position(i, model._with_sure(i, anchors))
         title = sp.sims("title", bag.title_terms, 1) if bag.title_terms else np.zeros(n, dtype=np.float32)
         text = sp.sims("text", bag.text_terms, 1)
-        cols = {"text": text, "title": title, "position": np.exp(-np.abs(idx - expected) / 10.0),
+        cols = {"text": text, "title": title, "position": model.position(i, anchors),
                 "chapter": model.sims("chapter")[i], "defined": _defined_col(bag, model.target.articles),
                 "context": model.context(i)}
         mutual = _mutual(model, text, title)

@@ -4,7 +4,8 @@ The reviewed sets give the gold pairs (source article -> its counterparts with a
 real relation) and the articles reviewed as having no counterpart. A query's features
 are computed with anchors from a pool of gold pairs minus the query itself (or with no
 anchors at all, as for an act pair nobody has reviewed), so a fold scored here never sees
-its own answers; `fit_weights_multi` grid-searches the feature weights on training folds,
+its own answers; `fit_weights_multi` grid-searches the feature weights on training folds
+(`fit_weights_softmax` fits them by maximum likelihood instead, bench/mappings.py --fitter softmax),
 `calibration_rows` turns the top candidates of training queries into the rows the
 probability model (ingest.mappings.calibration) is fitted on, and `evaluate` scores top-1
 and recall@5 on the held-out ones, separately for pairs whose titles are the same and pairs
@@ -160,6 +161,52 @@ def fit_weights_multi(sets: list[tuple[PairModel, Gold, Features]],
     return {f: round(float(v), 4) for f, v in zip(FEATURES, best)}
 
 
+def fit_weights_softmax(sets: list[tuple[PairModel, Gold, Features]], ridge: float = 1.0,
+                        iterations: int = 100) -> dict[str, float]:
+    """Weights by maximum likelihood of a conditional logit: P(target | query) is the softmax of
+    the scores over all the act's targets, and the likelihood of a query is the probability of its
+    gold counterparts (ridge on the weights). Smooth, so every feature gets the weight the data
+    supports instead of the nearest grid point; Newton steps on the convex part of the Hessian
+    with a backtracking line search (the loss of many-counterpart queries is not convex)."""
+    data = []
+    for model, gold, feats in sets:
+        target = model.target.articles
+        for q, fm in feats.items():
+            if q in gold:
+                good = np.array([a.iri in gold[q] for a in target])
+                if good.any():
+                    data.append((fm.astype(np.float64), good))
+    d = len(FEATURES)
+    w = np.zeros(d)
+
+    def loss_grad(w: np.ndarray, hess: bool = False) -> tuple[float, np.ndarray, np.ndarray]:
+        loss, grad, h = ridge * w @ w / 2, ridge * w, ridge * np.eye(d)
+        for f, good in data:
+            s = f @ w
+            m = s.max()
+            p = np.exp(s - m)
+            z = p.sum()
+            pg = np.where(good, p, 0.0)
+            zg = pg.sum()
+            loss += np.log(z) - np.log(zg)
+            mean = f.T @ p / z
+            grad += mean - f.T @ pg / zg
+            if hess:
+                h += (f * (p / z)[:, None]).T @ f - np.outer(mean, mean)
+        return loss, grad, h
+
+    for _ in range(iterations):
+        loss, grad, h = loss_grad(w, hess=True)
+        step = np.linalg.solve(h, grad)
+        t = 1.0
+        while t > 1e-4 and loss_grad(w - t * step)[0] > loss - 1e-4 * t * grad @ step:
+            t /= 2
+        w = w - t * step
+        if np.abs(t * step).max() < 1e-6:
+            break
+    return {f: round(float(v), 4) for f, v in zip(FEATURES, w)}
+
+
 def calibration_rows(model: PairModel, gold: Gold, feats: Features, anchors: dict[str, int],
                      weights: dict[str, float], k: int = TOP_K) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(rows, labels, is-first) of the top-k candidates of each query under `weights`:
@@ -179,5 +226,5 @@ def calibration_rows(model: PairModel, gold: Gold, feats: Features, anchors: dic
 
 
 __all__ = ["DEFAULT_WEIGHTS", "EvalResult", "Features", "Gold", "TOP_K", "WEIGHT_GRID", "anchor_counts",
-           "calibration_rows", "evaluate", "fit_weights", "fit_weights_multi", "gold_pairs", "query_features",
-           "same_title", "without_counterpart"]
+           "calibration_rows", "evaluate", "fit_weights", "fit_weights_multi", "fit_weights_softmax", "gold_pairs",
+           "query_features", "same_title", "without_counterpart"]
