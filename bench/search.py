@@ -14,7 +14,9 @@ index is missing. Prints:
    against two baselines built from the same article texts in the same run —
    SQLite FTS5 (unicode61 tokenizer, all words, then any word) and BM25
    (rank_bm25's Okapi BM25 over Snowball-stemmed article titles and texts, what
-   Elasticsearch's `russian` analyzer does) — and lexmap on whoosh and tantivy;
+   Elasticsearch's `russian` analyzer does) — and lexmap on whoosh and tantivy
+   (with dense retrieval blended in, api/search.py; LEXMAP_SEARCH_SEMANTIC=0 for
+   the words alone);
 2. latency p50/p95 of each engine in process (single client); for tantivy, per
    query and interleaved (so the machine's noise hits all alike): the service
    (api.search, caches emptied first), the straightforward reference path

@@ -15,6 +15,7 @@ import orjson
 import tantivy
 
 from api import citations
+from api import search as service
 from api.search import POSITION_PRIOR, SNIPPET_WORDS, Request, SearchError, _suggestion, make_filters, understanding
 from ingest.index.analysis import _TOKEN, STOP_WORDS, fold, terms_of
 from ingest.index.backend import Facets, Filters, Hit, SearchBackend
@@ -130,14 +131,30 @@ def search(store, backend: SearchBackend, req: Request, aliases: dict[str, str] 
     found = None
     if node is not None:
         want = req.offset + req.limit
-        pool = ranked_pool(backend, node, filters, min(2000, want * 4 + 20))
-        for h in pool:
-            h.score *= 1 + POSITION_PRIOR * (1 - float(h.doc.get("position", 1.0)))
-        pool.sort(key=lambda h: -h.score)
-        for h in pool:
-            if h.doc["article"] not in seen:
-                seen.add(h.doc["article"])
-                ranked.append(h)
+        dense = service.semantic_enabled() and service._plain(typed) and service._default_view(filters)
+        depth = max(want * 4 + 20, service.BLEND_DOCS) if dense else want * 4 + 20
+        pool = ranked_pool(backend, node, filters, min(2000, depth))
+        # dense retrieval (the same blend: what is checked here is the plumbing around it): the
+        # first BLEND_DOCS documents blended, computed in this thread, the rest as the engine ranks
+        head = pool[:service.BLEND_DOCS] if dense else pool
+        for part in (head, pool[len(head):]):
+            for h in part:
+                h.score *= 1 + POSITION_PRIOR * (1 - float(h.doc.get("position", 1.0)))
+                h.article = backend.article_key(h.doc["article"])
+            part.sort(key=lambda h: -h.score)
+            got = []
+            for h in part:
+                if h.doc["article"] not in seen:
+                    seen.add(h.doc["article"])
+                    got.append(h)
+            if part is head and dense:
+                best = got[0].score if got and got[0].score > 0 else 1.0
+                got = service.blend(got, service.nearness(backend, node, filters))
+                floor = got[-1].score if got else 1.0
+            elif dense:
+                for h in got:
+                    h.score = min(h.score / best, floor)
+            ranked += got
         found = facets(backend, node, filters)
     rows = [(h, True) for h in cited] + [(h, False) for h in ranked]
     page = rows[req.offset:req.offset + req.limit]
