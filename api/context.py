@@ -155,7 +155,8 @@ class AppContext:
 
     def start_warm_up(self) -> threading.Thread:
         """Fill, in the background, what the first requests would wait for: the act list, the
-        search's article vectors (read from the cache, or built after an ingest), the
+        search's article vectors and the snippets' vocabulary (read from the cache, or built after an
+        ingest), the
         suggestion profiles of mapped acts (a cold gap analysis takes seconds, a warm one ~1 s) and
         the draft check's act spaces and definitions."""
         thread = threading.Thread(target=self._warm_up, name="lexmap-warm-up", daemon=True)
@@ -169,6 +170,7 @@ class AppContext:
             self.acts()
             from ingest.index import semantic      # the article vectors the search blends in
             semantic.article_vectors(self.backend)
+            search_service.warm_vocabulary(self.backend, self.settings.data_dir / "cache" / "snippet-vocabulary")
             suggester = self.suggester
             for a, b in sorted(self.mappings.repo.act_pairs()):
                 suggester.pair(a, b)

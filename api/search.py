@@ -10,12 +10,15 @@ Bad requests raise SearchError (a 4xx).
 from __future__ import annotations
 
 import html
+import os
+import time
 import re
 import threading
 from functools import lru_cache
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from itertools import accumulate, compress, count, filterfalse, islice
 
 from ingest.index.analysis import _TOKEN, STOP_WORDS, fold, terms_of
@@ -129,6 +132,67 @@ def _learn(raws: list[str], text_words: set[str]) -> list[str]:
         for t in ts:
             _BY_TERM.setdefault(t, set()).add(raw)
     return new
+
+
+VOCABULARY_CHUNK = 5000        # words analysed per hold of the vocabulary lock while warming up
+
+
+def warm_vocabulary(backend: SearchBackend, cache_dir: Path) -> int:
+    """Analyse, before the first searches, every word of the articles in force, so snippets
+    never wait for pymorphy (in a fresh process it was ~40% of a query's time, word forms met
+    for the first time). The analysed vocabulary is kept under `cache_dir`, keyed by what the
+    index holds, so the next start reads it (~0.3 s) instead of analysing again (~10 s, in the
+    warm-up's thread, a chunk at a time so searches running meanwhile wait little). Returns how
+    many words were added."""
+    import hashlib
+    import json
+    import marshal
+    from ingest.index import semantic
+    from ingest.index.analysis import ANALYSIS_VERSION
+    h = hashlib.sha256(f"snippet vocabulary 1 analysis {ANALYSIS_VERSION}\n".encode())
+    h.update(json.dumps(sorted(backend.indexed().items())).encode())
+    path = cache_dir / f"{h.hexdigest()[:32]}.marshal"
+    known: dict[str, tuple[str, ...]] | None = None
+    try:
+        known = marshal.loads(path.read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
+        known = None
+    if isinstance(known, dict):
+        items = list(known.items())
+        added = 0
+        for k in range(0, len(items), VOCABULARY_CHUNK * 4):
+            with _VOCAB:
+                if len(_SURFACE) + VOCABULARY_CHUNK * 4 > _SURFACE_MAX:
+                    break
+                for raw, ts in items[k:k + VOCABULARY_CHUNK * 4]:
+                    if raw not in _SURFACE:
+                        _SURFACE[raw] = ts
+                        added += 1
+                        for t in ts:
+                            _BY_TERM.setdefault(t, set()).add(raw)
+        return added
+    words: set[str] = set()
+    for d in semantic.in_force_articles(backend):
+        for text in (d.get("text") or "", d.get("title") or ""):
+            words.update(_SPLIT.split(text)[1::2])
+    todo = sorted(words)
+    added = 0
+    for k in range(0, len(todo), VOCABULARY_CHUNK):
+        with _VOCAB:
+            added += len(_learn(todo[k:k + VOCABULARY_CHUNK], set()))
+    with _VOCAB:
+        vocabulary = {w: _SURFACE[w] for w in todo if w in _SURFACE}
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(marshal.dumps(vocabulary))
+        os.replace(tmp, path)
+        for other in cache_dir.glob("*.marshal"):
+            if other != path and time.time() - other.stat().st_mtime > 3600:
+                other.unlink(missing_ok=True)
+    except OSError:              # a read-only data directory: learned in memory only
+        pass
+    return added
 
 
 class Highlighter:
@@ -282,14 +346,32 @@ _PARSED_MAX = 2048
 _PARSED_LOCK = threading.Lock()
 
 
+_PARENS = re.compile(r"[()]")
+_OPERATORS = re.compile(r"\b(?:AND|OR|NOT)\b|[|&\"*]|(?:^|\s)-")
+
+
+def _pasted(text: str) -> bool:
+    """Words with a stray parenthesis and no operator, as when a heading is pasted cut short
+    ("Отвод секретаря судебного заседания (секретаря судебного"): its parentheses group nothing
+    and are read as blanks. A query with operators, or opening with "(", means its grouping:
+    an unbalanced one is still refused with where it opened."""
+    return not text.lstrip().startswith("(") and not _OPERATORS.search(text)
+
+
 def parsed(text: str, thesaurus: Thesaurus | None, max_depth: int) -> Node | None:
     """parse(), remembered per (text, thesaurus, depth): the same words asked again (the next
-    page, a popular query) are not analysed again. QueryError as parse() raises it."""
+    page, a popular query) are not analysed again. QueryError as parse() raises it, except for
+    a stray parenthesis in plain words (`_pasted`), read as a blank."""
     key = (id(thesaurus), text, max_depth)
     hit = _PARSED.get(key)
     if hit is not None and hit[0] is thesaurus:
         return hit[1]
-    node = parse(text, thesaurus, max_depth)
+    try:
+        node = parse(text, thesaurus, max_depth)
+    except QueryError as exc:
+        if not (str(exc).startswith(("unbalanced parenthesis", "unexpected ')'")) and _pasted(text)):
+            raise
+        node = parse(_PARENS.sub(" ", text), thesaurus, max_depth)
     with _PARSED_LOCK:
         if len(_PARSED) >= _PARSED_MAX:
             _PARSED.clear()

@@ -213,3 +213,18 @@ def test_reindex_touches_only_changed_acts(loaded, indexes, tmp_path):
     again = sync(store, backend)
     assert list(again) == [work] and again[work] == first[work]
     backend.close()
+
+
+def test_a_heading_pasted_cut_short_is_searched_not_refused(client):
+    """A stray parenthesis in plain words (a heading pasted cut short) groups nothing: it is read
+    as a blank and the heading's article is found; with operators, the grouping is meant and an
+    unbalanced one is still a 400 saying where it opened."""
+    r = client.get("/search", params={"q": "Общий срок исковой давности (трехлетний", "jurisdiction": "ru",
+                                      "limit": 5})
+    assert r.status_code == 200, r.text
+    assert any("срок исковой давности" in (h["title"] or "").lower() for h in r.json()["results"])
+    r = client.get("/search", params={"q": "Срок исковой давности)"})
+    assert r.status_code == 200 and r.json()["total"] > 0
+    for meant in ("(залог OR ипотека", "(((договор", "договор AND (залог"):
+        r = client.get("/search", params={"q": meant})
+        assert r.status_code == 400 and "parenthesis" in r.json()["detail"], meant

@@ -260,7 +260,7 @@ def cache_dir(backend: SearchBackend) -> Path:
     return backend.directory.parent.parent / "cache" / "search-vectors"
 
 
-def _in_force_articles(backend: SearchBackend) -> list[dict]:
+def in_force_articles(backend: SearchBackend) -> list[dict]:
     """The stored documents of every article in force (latest redaction): an empty ranked query
     matches every document, the filters keep these."""
     hits = backend.search(Ranked(()), Filters(kinds=("article",)), limit=1_000_000)
@@ -302,7 +302,7 @@ def article_vectors(backend: SearchBackend) -> ArticleVectors | None:
             try:
                 vectors = ArticleVectors.load(path)
             except (OSError, ValueError, KeyError):
-                docs = _in_force_articles(backend)
+                docs = in_force_articles(backend)
                 vectors = ArticleVectors.build(docs) if docs else None
                 if vectors is not None:
                     try:
