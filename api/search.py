@@ -22,7 +22,7 @@ from pathlib import Path
 from itertools import accumulate, compress, count, filterfalse, islice
 
 from ingest.index.analysis import _TOKEN, STOP_WORDS, fold, terms_of
-from ingest.index.backend import Filters, Hit, SearchBackend
+from ingest.index.backend import Filters, Hit, PerIndex, SearchBackend
 from ingest.index.querylang import MAX_DEPTH, Node, QueryError, Thesaurus, all_terms, check_text, parse  # noqa: F401
 from ingest.index.understand import Expansion, Understanding, Understood, correct_word, replace_words
 from ingest.identifiers import eli_of
@@ -382,8 +382,7 @@ def parsed(text: str, thesaurus: Thesaurus | None, max_depth: int) -> Node | Non
 # Query understanding (question words, typos, "did you mean"); bench/search.py turns it off to
 # measure what it costs.
 UNDERSTAND = True
-_UNDERSTANDING: dict[int, tuple[SearchBackend, object, Understanding]] = {}
-_UNDERSTANDING_LOCK = threading.Lock()
+_UNDERSTANDING: PerIndex[Understanding] = PerIndex()
 # A query answered by fewer articles than this is worth a "did you mean" check.
 FEW_HITS = 3
 # ... and a rare word's correction is suggested when it is in this many times more documents.
@@ -399,22 +398,13 @@ def expansion_enabled() -> bool:
 def understanding(backend: SearchBackend) -> Understanding:
     """The query understanding over this backend's vocabulary, kept while the index stays
     the same (an ingest that commits starts it afresh)."""
-    stamp = backend.state_stamp()
-    entry = _UNDERSTANDING.get(id(backend))
-    if entry is not None and entry[0] is backend and entry[1] == stamp:
-        return entry[2]
-    with _UNDERSTANDING_LOCK:
-        entry = _UNDERSTANDING.get(id(backend))
-        if entry is not None and entry[0] is backend and entry[1] == stamp:
-            return entry[2]
-        old = entry[2] if entry is not None and entry[0] is backend else None
+    def build(old: Understanding | None) -> Understanding:
         expansion = None
         if expansion_enabled():
             expansion = old.expansion if old is not None and old.expansion is not None else \
                 Expansion(backend.vocabulary(min_df=3))
-        u = Understanding(backend.doc_freq, expansion)
-        _UNDERSTANDING[id(backend)] = (backend, stamp, u)
-        return u
+        return Understanding(backend.doc_freq, expansion)
+    return _UNDERSTANDING.get(backend, build)
 
 
 def _suggestion(backend: SearchBackend, req: Request, node: Node | None, understood, filters: Filters,

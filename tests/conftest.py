@@ -140,3 +140,12 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def search_env(loaded, indexes):
+    """(settings, store, both indexes, thesaurus) for calling the search service directly
+    (tests/searching.run)."""
+    from ingest.index.querylang import Thesaurus
+    settings, store = loaded
+    return settings, store, indexes, Thesaurus.load(settings.thesaurus)

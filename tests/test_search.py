@@ -10,8 +10,9 @@ from api import search as S
 from api.cli import main as cli_main
 from ingest.index.analysis import tokenize
 from ingest.index.indexer import act_stamps, sync
-from ingest.index.querylang import Thesaurus, parse
+from ingest.index.querylang import parse
 from ingest.index.relevance import evaluate, load
+from tests import searching
 
 RU_GK = "eli/ru/kodeks/1994/51-fz"
 BY_GK = "eli/by/kodeks/1998/218-z"
@@ -19,15 +20,8 @@ RU_TK = "eli/ru/kodeks/2001/197-fz"
 BY_TK = "eli/by/kodeks/1999/296-z"
 
 
-@pytest.fixture(scope="module")
-def env(loaded, indexes):
-    settings, store = loaded
-    return settings, store, indexes, Thesaurus.load(settings.thesaurus)
-
-
-def run(env, q, backend="tantivy", **kw) -> dict:
-    settings, store, indexes, th = env
-    return S.search(store, indexes[backend], S.Request(q=q, **kw), {"ru-gk-1": RU_GK}, th)
+def run(search_env, q, backend="tantivy", **kw) -> dict:
+    return searching.run(search_env, q, backend, aliases={"ru-gk-1": RU_GK}, **kw)
 
 
 def eli(iri: str) -> str:
@@ -39,10 +33,10 @@ def articles(data: dict) -> list[str]:
 
 
 @pytest.mark.parametrize("backend", ["tantivy", "whoosh"])
-def test_relevance_goals_on_the_judged_queries(env, backend):
+def test_relevance_goals_on_the_judged_queries(search_env, backend):
     """recall@10 >= 0.95 and MRR >= 0.8 per jurisdiction, on both engines."""
     def search(q, jur):
-        return articles(run(env, q, backend, jurisdiction=(jur,)))
+        return articles(run(search_env, q, backend, jurisdiction=(jur,)))
     scores = evaluate(search, load())
     for jur, s in scores.items():
         assert s.queries >= 40
@@ -52,22 +46,22 @@ def test_relevance_goals_on_the_judged_queries(env, backend):
 
 @pytest.mark.parametrize("q", ["срок исковой давности", '"трудового договора"', "залог AND ипотека",
                                "договор NOT аренда", "довер*"])
-def test_both_backends_count_the_same_articles(env, q):
-    t, w = run(env, q, "tantivy"), run(env, q, "whoosh")
+def test_both_backends_count_the_same_articles(search_env, q):
+    t, w = run(search_env, q, "tantivy"), run(search_env, q, "whoosh")
     assert t["total"] == w["total"] > 0
     assert t["facets"] == w["facets"]
 
 
-def test_inflected_query_finds_and_highlights_other_forms(env):
-    data = run(env, "исковую давность", jurisdiction=("ru",))
+def test_inflected_query_finds_and_highlights_other_forms(search_env):
+    data = run(search_env, "исковую давность", jurisdiction=("ru",))
     assert eli(data["results"][0]["article"]["iri"]).startswith(RU_GK)
     snippet = " ".join(r["snippet"] for r in data["results"][:3])
     assert re.search(r"<mark>исков\w+</mark> <mark>давност\w+</mark>", snippet)
     assert "<mark>давности</mark>" in snippet          # the text's own form is what is marked
 
 
-def test_a_hit_in_a_part_shows_its_article_once(env):
-    data = run(env, '"Общий срок исковой давности составляет три года"', jurisdiction=("ru",))
+def test_a_hit_in_a_part_shows_its_article_once(search_env):
+    data = run(search_env, '"Общий срок исковой давности составляет три года"', jurisdiction=("ru",))
     top = data["results"][0]
     assert top["article"]["iri"].endswith("/51-fz/art_196")
     assert top["article"]["label"] == "Статья 196. Общий срок исковой давности"
@@ -75,58 +69,58 @@ def test_a_hit_in_a_part_shows_its_article_once(env):
     assert len(arts) == len(set(arts))                  # one line per article
 
 
-def test_parts_are_findable_on_their_own(env):
-    settings, store, indexes, th = env
+def test_parts_are_findable_on_their_own(search_env):
+    settings, store, indexes, th = search_env
     hits = indexes["tantivy"].search(parse("три года со дня определяемого"), S.make_filters(
         store, S.Request(q="x", act=(RU_GK,))), 20)
     kinds = {h.doc["kind"] for h in hits if h.doc["article"].endswith("/art_196")}
     assert {"article", "para"} <= kinds
 
 
-def test_phrase_is_stricter_than_words_and_not_excludes(env):
-    words = run(env, "исковой давности")["total"]
-    phrase = run(env, '"исковой давности"')["total"]
+def test_phrase_is_stricter_than_words_and_not_excludes(search_env):
+    words = run(search_env, "исковой давности")["total"]
+    phrase = run(search_env, '"исковой давности"')["total"]
     assert 0 < phrase < words
-    without = run(env, "договор NOT аренда", limit=50)
+    without = run(search_env, "договор NOT аренда", limit=50)
     assert without["total"] > 0
     shown = [t for r in without["results"] for tok in tokenize(re.sub("<[^>]+>", "", r["snippet"])) for t in tok.terms]
     assert "договор" in shown and "аренда" not in shown
 
 
-def test_filters_narrow_and_facets_count_per_act(env):
-    both = run(env, "компенсация морального вреда")
+def test_filters_narrow_and_facets_count_per_act(search_env):
+    both = run(search_env, "компенсация морального вреда")
     assert set(both["facets"]["jurisdiction"]) == {"ru", "by"}
     assert sum(both["facets"]["jurisdiction"].values()) == both["total"]
     assert sum(both["facets"]["act"].values()) == both["total"]
-    by = run(env, "компенсация морального вреда", jurisdiction=("by",))
+    by = run(search_env, "компенсация морального вреда", jurisdiction=("by",))
     assert by["total"] == both["facets"]["jurisdiction"]["by"]
     assert {r["jurisdiction"] for r in by["results"]} == {"by"}
-    act = run(env, "компенсация морального вреда", act=("ru-gk-1",))      # a manifest key works too
+    act = run(search_env, "компенсация морального вреда", act=("ru-gk-1",))      # a manifest key works too
     assert {r["act"] for r in act["results"]} == {RU_GK}
     assert act["total"] == both["facets"]["act"][RU_GK]
-    konst = run(env, "право на жизнь", type=("konst",))
+    konst = run(search_env, "право на жизнь", type=("konst",))
     assert {r["act"].split("/")[2] for r in konst["results"]} == {"konst"}
 
 
-def test_repealed_provisions_are_hidden_unless_asked(env):
-    default = run(env, "утратить силу", limit=50)
+def test_repealed_provisions_are_hidden_unless_asked(search_env):
+    default = run(search_env, "утратить силу", limit=50)
     assert all(r["status"] == "in_force" for r in default["results"])
-    repealed = run(env, "утратить силу", status=("repealed",), limit=50)
+    repealed = run(search_env, "утратить силу", status=("repealed",), limit=50)
     assert repealed["total"] > 0 and {r["status"] for r in repealed["results"]} == {"repealed"}
-    assert run(env, "утратить силу", status=("all",))["total"] >= max(repealed["total"], default["total"])
+    assert run(search_env, "утратить силу", status=("all",))["total"] >= max(repealed["total"], default["total"])
 
 
-def test_pages_do_not_overlap(env):
-    p1 = run(env, "договор", limit=10)
-    p2 = run(env, "договор", limit=10, offset=10)
+def test_pages_do_not_overlap(search_env):
+    p1 = run(search_env, "договор", limit=10)
+    p2 = run(search_env, "договор", limit=10, offset=10)
     assert len(p1["results"]) == len(p2["results"]) == 10
     assert not set(articles(p1)) & set(articles(p2))
     assert p1["results"][-1]["score"] >= p2["results"][0]["score"]
 
 
-def test_as_of_a_date_before_any_redaction_finds_nothing(env):
-    assert run(env, "договор", date="1990-01-01")["total"] == 0
-    assert run(env, "договор", date="2030-01-01")["total"] == run(env, "договор")["total"]
+def test_as_of_a_date_before_any_redaction_finds_nothing(search_env):
+    assert run(search_env, "договор", date="1990-01-01")["total"] == 0
+    assert run(search_env, "договор", date="2030-01-01")["total"] == run(search_env, "договор")["total"]
 
 
 @pytest.mark.parametrize("cite, expected", [
@@ -137,15 +131,15 @@ def test_as_of_a_date_before_any_redaction_finds_nothing(env):
     ("статья 9101 ГК", [f"{BY_GK}/art_910.1"]),
     ("пункт 3 части 1 статьи 81 Трудового кодекса РФ", [f"{RU_TK}/art_81__para_1__point_3"]),
 ])
-def test_citation_query_returns_the_cited_provision_first(env, cite, expected):
-    data = run(env, cite)
+def test_citation_query_returns_the_cited_provision_first(search_env, cite, expected):
+    data = run(search_env, cite)
     assert data["citations"][0]["iris"] == ["https://lexmap.org/" + e for e in expected]
     top = data["results"][0]
     assert top["citation"] is True and eli(top["iri"]) == expected[0]
 
 
-def test_citation_to_a_list_item_cut_off_in_the_source_says_so(env):
-    data = run(env, "п. 1 ст. 42 ТК РБ")
+def test_citation_to_a_list_item_cut_off_in_the_source_says_so(search_env):
+    data = run(search_env, "п. 1 ст. 42 ТК РБ")
     assert any("not a separate provision" in n for n in data["citations"][0]["notes"])
 
 

@@ -9,7 +9,7 @@ import pytest
 from api import search as S
 from ingest.index import semantic
 from ingest.index.backend import Filters
-from ingest.index.querylang import Thesaurus
+from tests.searching import run
 
 pytest.importorskip("natasha", reason="the navec vectors ship in natasha's wheel")
 
@@ -18,31 +18,22 @@ RU_SK = "eli/ru/kodeks/1995/223-fz"
 BY_KOBS = "eli/by/kodeks/1999/278-z"
 
 
-@pytest.fixture(scope="module")
-def env(loaded, indexes):
-    settings, store = loaded
-    return settings, store, indexes, Thesaurus.load(settings.thesaurus)
-
-
-def run(env, q, backend="tantivy", **kw) -> dict:
-    settings, store, indexes, th = env
-    return S.search(store, indexes[backend], S.Request(q=q, **kw), None, th)
 
 
 def articles(data: dict) -> list[str]:
     return ["eli/" + r["article"]["iri"].split("/eli/", 1)[1] for r in data["results"]]
 
 
-def words_only(env, q, backend="tantivy", monkeypatch=None, **kw) -> dict:
+def words_only(search_env, q, backend="tantivy", monkeypatch=None, **kw) -> dict:
     monkeypatch.setenv("LEXMAP_SEARCH_SEMANTIC", "0")
     try:
-        return run(env, q, backend, **kw)
+        return run(search_env, q, backend, **kw)
     finally:
         monkeypatch.delenv("LEXMAP_SEARCH_SEMANTIC")
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_everyday_words_find_the_statutes_article(env, backend, monkeypatch):
+def test_everyday_words_find_the_statutes_article(search_env, backend, monkeypatch):
     cases = [
         # "снять отцовство": the code says "оспаривание отцовства"
         ("ребенок не от меня как снять отцовство", "ru", f"{RU_SK}/art_52", 1),
@@ -52,16 +43,16 @@ def test_everyday_words_find_the_statutes_article(env, backend, monkeypatch):
         ("открыто вырвал сумку у прохожей", "by", "eli/by/kodeks/1999/275-z/art_206", 5),
     ]
     for q, jur, want, within in cases:
-        got = articles(run(env, q, backend, jurisdiction=(jur,)))
+        got = articles(run(search_env, q, backend, jurisdiction=(jur,)))
         assert want in got[:within], (q, jur, got)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_the_blend_lifts_what_the_words_alone_rank_low_and_counts_stay_exact(env, backend, monkeypatch):
+def test_the_blend_lifts_what_the_words_alone_rank_low_and_counts_stay_exact(search_env, backend, monkeypatch):
     q = "переработки оплачиваются в двойном размере"
     want = "eli/ru/kodeks/2001/197-fz/art_152"            # Оплата сверхурочной работы
-    alone = words_only(env, q, backend, monkeypatch, jurisdiction=("ru",))
-    blended = run(env, q, backend, jurisdiction=("ru",))
+    alone = words_only(search_env, q, backend, monkeypatch, jurisdiction=("ru",))
+    blended = run(search_env, q, backend, jurisdiction=("ru",))
     assert want not in articles(alone) and want in articles(blended)
     # only the order changes: the same articles match the words, counted alike
     assert blended["total"] == alone["total"] and blended["facets"] == alone["facets"]
@@ -69,44 +60,44 @@ def test_the_blend_lifts_what_the_words_alone_rank_low_and_counts_stay_exact(env
     assert scores == sorted(scores, reverse=True)
 
 
-def test_pages_of_a_blended_ranking_do_not_overlap(env):
+def test_pages_of_a_blended_ranking_do_not_overlap(search_env):
     q = "переработки оплачиваются в двойном размере"
-    pages = [articles(run(env, q, jurisdiction=("ru",), limit=10, offset=o)) for o in (0, 10, 20)]
+    pages = [articles(run(search_env, q, jurisdiction=("ru",), limit=10, offset=o)) for o in (0, 10, 20)]
     assert all(len(p) == 10 for p in pages)
     assert len(set(pages[0]) | set(pages[1]) | set(pages[2])) == 30
-    assert articles(run(env, q, jurisdiction=("ru",), limit=30)) == pages[0] + pages[1] + pages[2]
+    assert articles(run(search_env, q, jurisdiction=("ru",), limit=30)) == pages[0] + pages[1] + pages[2]
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_statute_words_keep_their_article_first(env, backend):
+def test_statute_words_keep_their_article_first(search_env, backend):
     for q, jur, want in (("общий срок исковой давности", "ru", "eli/ru/kodeks/1994/51-fz/art_196"),
                          ("расторжение трудового договора по инициативе нанимателя", "by",
                           "eli/by/kodeks/1999/296-z/art_42")):
-        assert articles(run(env, q, backend, jurisdiction=(jur,)))[0] == want, q
+        assert articles(run(search_env, q, backend, jurisdiction=(jur,)))[0] == want, q
 
 
-def test_operators_dates_and_other_statuses_are_answered_by_the_words_alone(env, monkeypatch):
+def test_operators_dates_and_other_statuses_are_answered_by_the_words_alone(search_env, monkeypatch):
     for q, kw in (('"исковой давности"', {}), ("давность -исковая", {}), ("довер*", {}),
                   ("срок исковой давности", {"date": "2020-01-01"}),
                   ("срок исковой давности", {"status": ("repealed", "in_force")})):
-        assert articles(run(env, q, **kw)) == articles(words_only(env, q, monkeypatch=monkeypatch, **kw)), (q, kw)
+        assert articles(run(search_env, q, **kw)) == articles(words_only(search_env, q, monkeypatch=monkeypatch, **kw)), (q, kw)
 
 
-def test_filters_bound_what_dense_retrieval_ranks(env):
-    data = run(env, "ребенок не от меня как снять отцовство", act=(RU_SK,))
+def test_filters_bound_what_dense_retrieval_ranks(search_env):
+    data = run(search_env, "ребенок не от меня как снять отцовство", act=(RU_SK,))
     assert data["results"] and all(r["act"] == RU_SK for r in data["results"])
-    data = run(env, "ребенок не от меня как снять отцовство", jurisdiction=("by",), limit=30)
+    data = run(search_env, "ребенок не от меня как снять отцовство", jurisdiction=("by",), limit=30)
     assert data["results"] and all(r["jurisdiction"] == "by" for r in data["results"])
     assert all(r["status"] == "in_force" for r in data["results"])
 
 
-def test_the_switch_turns_it_off(env, monkeypatch):
+def test_the_switch_turns_it_off(search_env, monkeypatch):
     q = "переработки оплачиваются в двойном размере"
     monkeypatch.setenv("LEXMAP_SEARCH_SEMANTIC", "0")
     assert not S.semantic_enabled()
-    off = run(env, q, jurisdiction=("ru",))
+    off = run(search_env, q, jurisdiction=("ru",))
     monkeypatch.delenv("LEXMAP_SEARCH_SEMANTIC")
-    assert articles(run(env, q, jurisdiction=("ru",))) != articles(off)
+    assert articles(run(search_env, q, jurisdiction=("ru",))) != articles(off)
 
 
 def test_the_vectors_are_cached_per_index_state_and_rebuilt_when_it_changes(loaded, tmp_path):
@@ -157,8 +148,8 @@ def test_an_unreadable_cache_file_is_built_again(loaded, tmp_path):
     backend.close()
 
 
-def test_query_words_and_vectors(env):
-    backend = env[2]["tantivy"]
+def test_query_words_and_vectors(search_env):
+    backend = search_env[2]["tantivy"]
     vectors = semantic.article_vectors(backend)
     assert vectors.query_vector([]) is None
     assert vectors.query_vector([("zzqxw", "zzqxw")]) is None            # unknown to the vectors

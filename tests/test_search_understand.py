@@ -10,7 +10,8 @@ import pytest
 from api import search as S
 from ingest.index.relevance import EVERYDAY_SETS, load, load_everyday, part_of
 from ingest.index.understand import Understanding, correct_word
-from ingest.index.querylang import Thesaurus, parse
+from ingest.index.querylang import parse
+from tests.searching import run
 
 RU_GK = "eli/ru/kodeks/1994/51-fz"
 BY_GK = "eli/by/kodeks/1998/218-z"
@@ -19,15 +20,6 @@ BY_TK = "eli/by/kodeks/1999/296-z"
 BACKENDS = ["tantivy", "whoosh"]
 
 
-@pytest.fixture(scope="module")
-def env(loaded, indexes):
-    settings, store = loaded
-    return settings, store, indexes, Thesaurus.load(settings.thesaurus)
-
-
-def run(env, q, backend="tantivy", **kw) -> dict:
-    settings, store, indexes, th = env
-    return S.search(store, indexes[backend], S.Request(q=q, **kw), None, th)
 
 
 def eli(iri: str) -> str:
@@ -43,12 +35,12 @@ def titles(data: dict) -> list[str]:
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_a_misspelt_query_finds_the_articles_and_says_what_it_meant(env, backend):
-    data = run(env, "растаржение трудавого дагавора", backend, jurisdiction=("ru",))
+def test_a_misspelt_query_finds_the_articles_and_says_what_it_meant(search_env, backend):
+    data = run(search_env, "растаржение трудавого дагавора", backend, jurisdiction=("ru",))
     assert data["suggestion"] == {"q": "расторжение трудового договора", "hits": data["total"]}
     assert data["total"] > 0
     # the articles on termination of an employment contract, as the correctly spelt query ranks them
-    right = run(env, "расторжение трудового договора", backend, jurisdiction=("ru",))
+    right = run(search_env, "расторжение трудового договора", backend, jurisdiction=("ru",))
     assert right["suggestion"] is None
     assert articles(data)[:5] == articles(right)[:5]
     assert all(a.startswith(RU_TK) for a in articles(data)[:3])
@@ -56,9 +48,9 @@ def test_a_misspelt_query_finds_the_articles_and_says_what_it_meant(env, backend
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_one_misspelt_word_of_two_is_corrected_not_dropped(env, backend):
+def test_one_misspelt_word_of_two_is_corrected_not_dropped(search_env, backend):
     for jur, act in (("ru", RU_GK), ("by", BY_GK)):
-        data = run(env, "исковая давнасть", backend, jurisdiction=(jur,))
+        data = run(search_env, "исковая давнасть", backend, jurisdiction=(jur,))
         assert data["suggestion"]["q"] == "исковая давность"
         top = articles(data)[:3]
         assert any(a.startswith(act) for a in top), top
@@ -67,9 +59,9 @@ def test_one_misspelt_word_of_two_is_corrected_not_dropped(env, backend):
         assert "<mark>давност" in " ".join(r["snippet"] for r in data["results"][:3])
 
 
-def test_a_query_the_index_knows_has_no_suggestion(env):
+def test_a_query_the_index_knows_has_no_suggestion(search_env):
     for q in ("срок исковой давности", "договор дарения", '"трудового договора"'):
-        assert run(env, q)["suggestion"] is None
+        assert run(search_env, q)["suggestion"] is None
 
 
 def test_the_api_answers_with_the_suggestion(client):
@@ -92,38 +84,38 @@ def test_corrections_come_from_the_vocabulary_given():
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_english_function_words_do_not_rank(env, backend):
-    data = run(env, "statute of limitations", backend)
-    plain = run(env, "statute limitations", backend)
+def test_english_function_words_do_not_rank(search_env, backend):
+    data = run(search_env, "statute of limitations", backend)
+    plain = run(search_env, "statute limitations", backend)
     assert data["total"] == plain["total"]
     assert not any("<mark>of</mark>" in r["snippet"].lower() for r in data["results"])
-    assert "of" in S.understanding(env[2][backend])(parse("statute of limitations")).dropped
+    assert "of" in S.understanding(search_env[2][backend])(parse("statute of limitations")).dropped
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_question_words_are_dropped_from_a_question_and_the_rule_is_found(env, backend):
+def test_question_words_are_dropped_from_a_question_and_the_rule_is_found(search_env, backend):
     q = "могут ли уволить беременную женщину по инициативе работодателя"
-    data = run(env, q, backend, jurisdiction=("ru",))
-    core = run(env, "уволить беременную женщину по инициативе работодателя", backend, jurisdiction=("ru",))
+    data = run(search_env, q, backend, jurisdiction=("ru",))
+    core = run(search_env, "уволить беременную женщину по инициативе работодателя", backend, jurisdiction=("ru",))
     assert articles(data) == articles(core)
     assert f"{RU_TK}/art_261" in articles(data)[:3]
-    u = S.understanding(env[2][backend])(parse(q))
+    u = S.understanding(search_env[2][backend])(parse(q))
     assert u.dropped == ["могут"]           # "ли" is a stop word of the index already
 
 
-def test_a_query_of_question_words_only_still_searches(env):
-    data = run(env, "можно ли")
+def test_a_query_of_question_words_only_still_searches(search_env):
+    data = run(search_env, "можно ли")
     assert data["total"] > 0           # nothing else to search by: the words are kept
 
 
-def test_long_question_in_everyday_order_finds_the_probation_article(env):
+def test_long_question_in_everyday_order_finds_the_probation_article(search_env):
     for backend in BACKENDS:
-        data = run(env, "сколько длится испытательный срок при приеме на работу", backend, jurisdiction=("ru",))
+        data = run(search_env, "сколько длится испытательный срок при приеме на работу", backend, jurisdiction=("ru",))
         assert articles(data)[0] == f"{RU_TK}/art_70", articles(data)[:3]
 
 
-def test_backends_share_the_vocabulary(env):
-    t, w = env[2]["tantivy"], env[2]["whoosh"]
+def test_backends_share_the_vocabulary(search_env):
+    t, w = search_env[2]["tantivy"], search_env[2]["whoosh"]
     for term in ("договор", "давность", "наниматель", "работодатель"):
         assert t.doc_freq(term) == w.doc_freq(term) > 0
     assert t.doc_freq("давнасть") == w.doc_freq("давнасть") == 0
@@ -131,8 +123,8 @@ def test_backends_share_the_vocabulary(env):
     assert tv == wv and len(tv) > 1000
 
 
-def test_understanding_is_remembered_and_does_not_touch_phrases_or_exclusions(env):
-    u = Understanding(env[2]["tantivy"].doc_freq)
+def test_understanding_is_remembered_and_does_not_touch_phrases_or_exclusions(search_env):
+    u = Understanding(search_env[2]["tantivy"].doc_freq)
     node = parse('"исковая давнасть" -дагавора')
     assert u(node) is u(node)
     assert u(node).node == node and not u(node).corrections      # quoted and excluded words as typed
@@ -194,11 +186,11 @@ def test_a_duplicate_judged_query_is_refused(tmp_path):
         load(path)
 
 
-def test_the_optional_expansion_adds_only_index_terms_weighted_below_the_word(env):
+def test_the_optional_expansion_adds_only_index_terms_weighted_below_the_word(search_env):
     pytest.importorskip("natasha", reason="the navec vectors ship in natasha's wheel (pip install .[bench])")
     from ingest.index.querylang import Word
     from ingest.index.understand import Expansion
-    backend = env[2]["tantivy"]
+    backend = search_env[2]["tantivy"]
     vocab = backend.vocabulary(min_df=3)
     exp = Expansion(vocab)
     w = exp.expand(Word(("уволить",), "уволили"))
@@ -215,8 +207,8 @@ def test_the_optional_expansion_adds_only_index_terms_weighted_below_the_word(en
     "statute of the of a an the",                                   # function words only, in English
     "давнасть -давнасть",                                           # the typo both wanted and excluded
 ])
-def test_hostile_queries_are_answered_not_crashed(env, q):
+def test_hostile_queries_are_answered_not_crashed(search_env, q):
     for backend in BACKENDS:
-        data = run(env, q, backend)
+        data = run(search_env, q, backend)
         assert data["total"] >= 0 and isinstance(data["results"], list)
         assert data["suggestion"] is None or data["suggestion"]["q"] != q

@@ -29,16 +29,15 @@ import hashlib
 import json
 import math
 import os
-import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Hashable, Iterable
+from typing import Iterable
 
 import numpy as np
 
 from .analysis import ANALYSIS_VERSION, fold, tokenize
-from .backend import Filters, SearchBackend
+from .backend import Filters, PerIndex, SearchBackend
 from .querylang import All, Any, Node, Phrase, Ranked, Word
 
 # Bump when how the vectors are made changes: matrices on disk of another version are not read.
@@ -276,8 +275,7 @@ def _prune(keep: Path, age: float = 3600.0) -> None:
             other.unlink(missing_ok=True)
 
 
-_HELD: dict[int, tuple[SearchBackend, Hashable, str, ArticleVectors]] = {}
-_LOCK = threading.Lock()
+_HELD: PerIndex[tuple[str, ArticleVectors | None]] = PerIndex()    # (index digest, its vectors)
 
 
 def article_vectors(backend: SearchBackend) -> ArticleVectors | None:
@@ -286,32 +284,25 @@ def article_vectors(backend: SearchBackend) -> ArticleVectors | None:
     word vectors are not installed or the index holds no article."""
     if not available():
         return None
-    stamp = backend.state_stamp()
-    held = _HELD.get(id(backend))
-    if held is not None and held[0] is backend and held[1] == stamp:
-        return held[3]
-    with _LOCK:
-        held = _HELD.get(id(backend))
-        if held is not None and held[0] is backend and held[1] == stamp:
-            return held[3]
+
+    def build(held: tuple[str, ArticleVectors | None] | None) -> tuple[str, ArticleVectors | None]:
         digest = index_digest(backend)
-        if held is not None and held[0] is backend and held[2] == digest:
-            vectors = held[3]
-        else:
-            path = cache_dir(backend) / f"{digest}.npz"
-            try:
-                vectors = ArticleVectors.load(path)
-            except (OSError, ValueError, KeyError):
-                docs = in_force_articles(backend)
-                vectors = ArticleVectors.build(docs) if docs else None
-                if vectors is not None:
-                    try:
-                        vectors.save(path)
-                        _prune(path)
-                    except OSError:         # a read-only data directory: kept in memory only
-                        pass
+        if held is not None and held[0] == digest:
+            return held                 # a commit that changed no act: the same vectors
+        path = cache_dir(backend) / f"{digest}.npz"
+        try:
+            vectors = ArticleVectors.load(path)
+        except (OSError, ValueError, KeyError):
+            docs = in_force_articles(backend)
+            vectors = ArticleVectors.build(docs) if docs else None
+            if vectors is not None:
+                try:
+                    vectors.save(path)
+                    _prune(path)
+                except OSError:         # a read-only data directory: kept in memory only
+                    pass
         if vectors is not None and vectors.row_of is None:
             vectors.keys = [backend.article_key(iri) for iri in vectors.iris]
             vectors.row_of = {k: i for i, k in enumerate(vectors.keys)}
-        _HELD[id(backend)] = (backend, stamp, digest, vectors)
-        return vectors
+        return digest, vectors
+    return _HELD.get(backend, build)[1]
