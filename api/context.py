@@ -170,7 +170,7 @@ class AppContext:
             self.acts()
             from ingest.index import semantic      # the article vectors the search blends in
             semantic.article_vectors(self.backend)
-            search_service.warm_vocabulary(self.backend, self.settings.data_dir / "cache" / "snippet-vocabulary")
+            search_service.warm_vocabulary(self.backend)
             suggester = self.suggester
             for a, b in sorted(self.mappings.repo.act_pairs()):
                 suggester.pair(a, b)

@@ -10,11 +10,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Generic, Hashable, Iterable, TypeVar
+from typing import Any, Generic, Hashable, Iterable, TypeVar
 
 from .analysis import ANALYSIS_VERSION, Token, tokenize
 from .documents import SearchDoc
@@ -294,34 +293,3 @@ class SearchBackend(ABC):
     def close(self) -> None:
         """Release files and locks."""
 
-
-V = TypeVar("V")
-
-
-class PerIndex(Generic[V]):
-    """A value derived from one backend's index (query understanding, article vectors), kept
-    while the index's state stamp stays; after a commit the next call builds it again, given
-    the value before (what did not change can be kept)."""
-
-    def __init__(self) -> None:
-        self._held: dict[int, tuple[SearchBackend, Any, V]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, backend: "SearchBackend", build: Callable[[V | None], V]) -> V:
-        """The value for `backend`'s index as it is now: kept, or `build(previous or None)`."""
-        stamp = backend.state_stamp()
-        held = self._held.get(id(backend))
-        if held is not None and held[0] is backend and held[1] == stamp:
-            return held[2]
-        with self._lock:
-            held = self._held.get(id(backend))
-            if held is not None and held[0] is backend and held[1] == stamp:
-                return held[2]
-            value = build(held[2] if held is not None and held[0] is backend else None)
-            self._held[id(backend)] = (backend, stamp, value)
-            return value
-
-    def clear(self) -> None:
-        """Forget every value (the benches time the cold path with it)."""
-        with self._lock:
-            self._held.clear()

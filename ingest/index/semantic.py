@@ -25,10 +25,7 @@ with the engine's score is api/search.py's business (`blend`).
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import math
-import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -36,8 +33,10 @@ from typing import Iterable
 
 import numpy as np
 
-from .analysis import ANALYSIS_VERSION, fold, tokenize
-from .backend import Filters, PerIndex, SearchBackend
+from .analysis import fold, tokenize
+from . import derived
+from .backend import Filters, SearchBackend
+from .derived import PerIndex
 from .querylang import All, Any, Node, Phrase, Ranked, Word
 
 # Bump when how the vectors are made changes: matrices on disk of another version are not read.
@@ -157,15 +156,11 @@ class ArticleVectors:
 
     # on disk ---------------------------------------------------------------
     def save(self, path: Path) -> None:
-        """Write to `path` (a temporary file renamed into place: readers never see half a file)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as f:
-            np.savez(f, matrix=self.matrix, iris=np.array(self.iris, dtype=str), jurisdiction=self.jurisdiction,
-                     act=self.act, act_type=self.act_type,
-                     idf_terms=np.array(list(self.idf), dtype=str),
-                     idf=np.array(list(self.idf.values()), dtype=np.float32), max_idf=np.float32(self.max_idf))
-        os.replace(tmp, path)
+        """Write to `path`, whole (derived.write_whole: readers never see half a file)."""
+        derived.write_whole(path, lambda f: np.savez(
+            f, matrix=self.matrix, iris=np.array(self.iris, dtype=str), jurisdiction=self.jurisdiction,
+            act=self.act, act_type=self.act_type, idf_terms=np.array(list(self.idf), dtype=str),
+            idf=np.array(list(self.idf.values()), dtype=np.float32), max_idf=np.float32(self.max_idf)))
 
     @classmethod
     def load(cls, path: Path) -> "ArticleVectors":
@@ -245,18 +240,14 @@ def query_words(node: Node | None) -> list[tuple[str, str]]:
 
 
 def index_digest(backend: SearchBackend) -> str:
-    """What the vectors of this index are keyed by: every act's stamp, the analysis and this
-    module's version (an act re-ingested changes its stamp, so the digest)."""
-    acts = backend.indexed()
-    h = hashlib.sha256(f"vectors {SEMANTIC_VERSION} analysis {ANALYSIS_VERSION}\n".encode())
-    h.update(json.dumps(sorted(acts.items())).encode())
-    return h.hexdigest()[:32]
+    """What the vectors of this index are keyed by (derived.index_digest: every act's stamp, the
+    analysis and this module's version)."""
+    return derived.index_digest(backend, f"vectors {SEMANTIC_VERSION}")
 
 
 def cache_dir(backend: SearchBackend) -> Path:
-    """Where the vectors of an index are kept: <data dir>/cache/search-vectors (the index lives
-    in <data dir>/index/<backend>)."""
-    return backend.directory.parent.parent / "cache" / "search-vectors"
+    """Where the vectors of an index are kept: <data dir>/cache/search-vectors."""
+    return derived.cache_dir(backend, "search-vectors")
 
 
 def in_force_articles(backend: SearchBackend) -> list[dict]:
@@ -264,15 +255,6 @@ def in_force_articles(backend: SearchBackend) -> list[dict]:
     matches every document, the filters keep these."""
     hits = backend.search(Ranked(()), Filters(kinds=("article",)), limit=1_000_000)
     return [h.doc for h in hits if h.doc is not None]
-
-
-def _prune(keep: Path, age: float = 3600.0) -> None:
-    """Remove the vectors of other index states not written within `age` seconds (another
-    process may still be writing or reading a fresh one)."""
-    import time
-    for other in keep.parent.glob("*.npz"):
-        if other != keep and time.time() - other.stat().st_mtime > age:
-            other.unlink(missing_ok=True)
 
 
 _HELD: PerIndex[tuple[str, ArticleVectors | None]] = PerIndex()    # (index digest, its vectors)
@@ -298,7 +280,7 @@ def article_vectors(backend: SearchBackend) -> ArticleVectors | None:
             if vectors is not None:
                 try:
                     vectors.save(path)
-                    _prune(path)
+                    derived.prune(path)
                 except OSError:         # a read-only data directory: kept in memory only
                     pass
         if vectors is not None and vectors.row_of is None:
