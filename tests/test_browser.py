@@ -182,7 +182,8 @@ def test_search_and_open_a_result(site, page, shot):
     assert f"/{RU_GK}/art_" in page.url
     # the same search by keyboard, as a citation: straight to the provision
     page.goto(base + "/")
-    page.keyboard.type("ст. 196 ГК РФ")      # the search box has the focus on arrival
+    expect(page.locator("#q")).to_be_focused()   # the search box has the focus on arrival
+    page.keyboard.type("ст. 196 ГК РФ")
     page.keyboard.press("Enter")
     expect(page.locator("h1")).to_contain_text("Статья 196")
     assert page.url.endswith(f"/{RU_GK}/art_196")
