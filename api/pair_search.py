@@ -251,6 +251,26 @@ def _best_candidates(ctx: AppContext, idx: PairIndex, arts: list[str], work: str
     return {a: idx.best[(a, other)] for a in arts}
 
 
+def warm_counterparts(ctx: AppContext) -> int:
+    """Work out, before the first searches, every article's best suggestion in each act mappings
+    pair its act with (what a search hit shows beside its mappings): a page of ten articles met
+    for the first time costs ~1 ms of the suggester, the largest part of a search request's
+    CPU after the engine's (measured by bench/search.py's HTTP section). Kept in the pair index,
+    so a write starts them afresh (and requests fill them again as they come). Returns how
+    many (article, act) pairs were ranked."""
+    idx = pair_index(ctx)
+    n = 0
+    for work, others in sorted(idx.partners.items()):
+        try:
+            arts = [a.iri for a in ctx.suggester.profile(work).articles]
+        except Exception:      # noqa: BLE001 - an act the store no longer holds: left to requests
+            continue
+        for other in others:
+            n += len(arts)
+            _best_candidates(ctx, idx, arts, work, other)
+    return n
+
+
 def counterparts(ctx: AppContext, results: list[dict], suggest: bool = True) -> None:
     """Add `counterparts` to each search hit (in place): its article's mappings, best first, then
     the best suggestion per counterpart act no mapping covers. Kept per page until the next write."""

@@ -68,6 +68,29 @@ def test_each_hit_carries_its_counterparts_mappings_first(client):
     assert seen_suggestion or all(h["counterparts"] for h in data["results"])
 
 
+def test_warmed_suggestions_are_those_a_page_ranks_and_spare_it_the_suggester(client, monkeypatch):
+    """The warm-up ranks every mapped act's articles once (api.pair_search.warm_counterparts): a
+    search page then shows the same counterparts without calling the suggester."""
+    from api import pair_search
+    ctx = client.app.state.ctx
+    params = {"q": "ежегодный оплачиваемый отпуск", "limit": 20}
+    cold = client.get("/search", params=params).json()
+    ctx.drop_memo()
+    ranked = pair_search.warm_counterparts(ctx)
+    idx = pair_search.pair_index(ctx)
+    assert ranked > 100 and idx.partners
+    for work, others in idx.partners.items():
+        for art in ctx.suggester.profile(work).articles:
+            assert all((art.iri, other) in idx.best for other in others)
+
+    def no_suggester(*a, **kw):
+        raise AssertionError("the suggester is not called for warmed articles")
+    monkeypatch.setattr(ctx.suggester, "suggest_many", no_suggester)
+    warm = client.get("/search", params=params).json()
+    assert [h["counterparts"] for h in warm["results"]] == [h["counterparts"] for h in cold["results"]]
+    assert any(c["source"] == "suggestion" for h in warm["results"] for c in h["counterparts"])
+
+
 def test_counterparts_can_be_left_out(client):
     data = client.get("/search", params={"q": QUERY, "limit": 3, "counterparts": "false"}).json()
     assert data["results"] and all("counterparts" not in h for h in data["results"])

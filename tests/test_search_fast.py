@@ -145,3 +145,54 @@ def test_parsed_queries_are_kept_per_thesaurus(env):
         S.parsed('"unbalanced', th, 20)
     with pytest.raises(S.QueryError):
         S.parsed('"unbalanced', th, 20)                          # an error is not remembered as a result
+
+
+def test_default_view_filters_by_terms_match_what_ranges_and_term_sets_match(env):
+    """The default view (in force, latest redaction) and a one-value filter are term queries (a
+    range or a term set gathers every document it holds per query); they must select exactly
+    the documents the range and the term set select, with the same scores."""
+    store, indexes, th, known = env
+    backend = indexes["tantivy"]
+    searcher = backend._search()
+    from ingest.index.backend import Filters
+    from ingest.index.documents import OPEN_END
+
+    def old_style(filters: Filters) -> list:
+        out = [tantivy.Query.term_set_query(backend.schema, fld, list(values))
+               for fld, values in (("jurisdiction", filters.jurisdictions), ("status", filters.statuses)) if values]
+        out.append(tantivy.Query.range_query(backend.schema, "valid_to", tantivy.FieldType.Unsigned, OPEN_END, OPEN_END))
+        return [tantivy.Query.const_score_query(q, 0.0) for q in out]
+
+    compared = 0
+    for q in judged_and_title_queries(store, 15):
+        node = parse(q, th)
+        if node is None:
+            continue
+        for filters in (Filters(), Filters(jurisdictions=("by",)), Filters(jurisdictions=("ru",))):
+            words = backend.compiler.compile(node)
+            served = searcher.search(backend._query(node, filters), limit=100, count=True)
+            ranged = searcher.search(tantivy.Query.boolean_query(
+                [(tantivy.Occur.Must, words)] + [(tantivy.Occur.Must, f) for f in old_style(filters)]),
+                limit=100, count=True)
+            assert served.count == ranged.count, (q, filters)
+            assert [a for _, a in served.hits] == [a for _, a in ranged.hits], (q, filters)
+            assert [s for s, _ in served.hits] == pytest.approx([s for s, _ in ranged.hits]), (q, filters)
+            compared += served.count > 0
+    assert compared > 30
+
+
+def test_a_search_beside_another_counts_in_its_own_thread_with_the_same_answer(env, monkeypatch):
+    """While another search runs in the process, counting and the cosines are done in the
+    request's own thread (the cores are busy anyway); the answer is the same as when alone."""
+    store, indexes, th, known = env
+    q = "работник расторгнуть трудовой договор"
+    alone = S.search(store, indexes["tantivy"], S.Request(q=q), None, th, known)
+
+    def no_pool(*a, **kw):
+        raise AssertionError("the pool is not used while another search runs")
+    with S._IN_FLIGHT:                              # another search, in flight
+        monkeypatch.setattr(S._COUNTING, "submit", no_pool)
+        beside = S.search(store, indexes["tantivy"], S.Request(q=q), None, th, known)
+    assert beside == alone
+    assert alone["total"] > 10 and alone["results"]
+    assert S._IN_FLIGHT.n == 0                      # every search leaves the count as it found it

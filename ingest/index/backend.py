@@ -128,9 +128,10 @@ class QueryCompiler(ABC, Generic[Q]):
             neg = [self.compile(c.item) for c in node.items if isinstance(c, Not)]
             required = [self.compile(c) for c in pos if isinstance(c, All)]
             optional = [c for c in pos if not isinstance(c, All)]
-            should = [self.compile(c) for c in optional]
+            compiled = [self.compile(c) for c in optional]     # each word compiled once, used twice
+            should = list(compiled)
             if len(optional) > 1:
-                should.append(self.boost(self.boolean(must=[self.compile(c) for c in optional]), ALL_WORDS_BOOST))
+                should.append(self.boost(self.boolean(must=compiled), ALL_WORDS_BOOST))
                 words = [c for c in optional if isinstance(c, Word)]
                 if len(words) == len(optional):
                     near = [(i, c.terms[0]) for i, c in enumerate(words)]

@@ -173,10 +173,15 @@ class TantivyBackend(SearchBackend):
         out: list[tantivy.Query] = []
         for fld, values in (("jurisdiction", filters.jurisdictions), ("act", filters.acts),
                             ("act_type", filters.types), ("status", filters.statuses), ("kind", filters.kinds)):
-            if values:
+            # one value (the default view's status): a term query, whose postings the matching
+            # words' are intersected with by skipping; a term set (and a range) first gathers
+            # every document it holds into a bit set, per query (~0.4 ms of a ~1.4 ms query)
+            if len(values) == 1:
+                out.append(tantivy.Query.term_query(self.schema, fld, values[0]))
+            elif values:
                 out.append(tantivy.Query.term_set_query(self.schema, fld, list(values)))
         if filters.as_of is None:
-            out.append(tantivy.Query.range_query(self.schema, "valid_to", tantivy.FieldType.Unsigned, OPEN_END, OPEN_END))
+            out.append(tantivy.Query.term_query(self.schema, "valid_to", OPEN_END))
         else:
             out.append(tantivy.Query.range_query(self.schema, "valid_from", tantivy.FieldType.Unsigned, 0, filters.as_of))
             out.append(tantivy.Query.range_query(self.schema, "valid_to", tantivy.FieldType.Unsigned, filters.as_of,
