@@ -10,7 +10,6 @@ Bad requests raise SearchError (a 4xx).
 from __future__ import annotations
 
 import html
-import os
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +24,7 @@ from ingest.index.backend import Filters, Hit, SearchBackend
 from ingest.index.derived import PerIndex
 from ingest.index.querylang import MAX_DEPTH, Node, QueryError, Thesaurus, all_terms, check_text, parse  # noqa: F401
 from ingest.index.understand import Expansion, Understanding, Understood, correct_word, replace_words
+from ingest.config import env_flag
 from ingest.identifiers import eli_of
 from ingest.query import catalog as q
 from ingest.store import GraphStore
@@ -420,7 +420,7 @@ SUGGEST_RATIO = 20
 
 def expansion_enabled() -> bool:
     """Whether query words are expanded by word vectors (LEXMAP_SEARCH_EXPANSION=1)."""
-    return os.environ.get("LEXMAP_SEARCH_EXPANSION", "") in ("1", "true", "yes")
+    return env_flag("LEXMAP_SEARCH_EXPANSION", False)
 
 
 def understanding(backend: SearchBackend) -> Understanding:
@@ -501,7 +501,7 @@ SLOTS_WITHIN = 10
 def semantic_enabled() -> bool:
     """Whether search blends in dense retrieval (on unless LEXMAP_SEARCH_SEMANTIC=0; off by
     itself when natasha's word vectors are not installed)."""
-    return os.environ.get("LEXMAP_SEARCH_SEMANTIC", "1").lower() not in ("0", "false", "no", "off")
+    return env_flag("LEXMAP_SEARCH_SEMANTIC", True)
 
 
 def _plain(node: Node | None) -> bool:

@@ -28,6 +28,16 @@ def _env_float(name: str, default: float, low: float, high: float) -> float:
     return value
 
 
+_ON, _OFF = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def env_flag(name: str, default: bool) -> bool:
+    """A switch read from the environment: 1/true/yes/on or 0/false/no/off (any case); unset,
+    empty or anything else leaves the default (read per call: a test or bench may flip it)."""
+    value = os.environ.get(name, "").strip().lower()
+    return True if value in _ON else False if value in _OFF else default
+
+
 def _env_int(name: str, default: int, low: int, high: int) -> int:
     return int(_env_float(name, default, low, high))
 
