@@ -17,6 +17,7 @@ from ingest.index.indexer import open_backend
 from ingest.store import GraphStore, open_store
 
 from . import auth, errors, guard, mcp_server, sparql_endpoint, static_docs
+from .compression import Compression
 from .context import AppContext
 from .json_response import FastJSONResponse
 from .problems import PROBLEM_RESPONSES
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     app.add_middleware(guard.BodyLimit, limit=lambda: limits.max_body_bytes)
     app.add_middleware(guard.WriteGate, keys_file=lambda: settings.api_keys)
     app.add_middleware(guard.RateLimit, rate=limits.rate_limit, window=limits.rate_window)
+    app.add_middleware(Compression)          # gzip for those who accept it (api/compression.py)
     app.add_middleware(guard.SecurityHeaders)
     app.add_middleware(guard.HeadAsGet)     # HEAD wherever GET: outermost, every guard sees a GET
     return app
