@@ -100,14 +100,25 @@ _BLANKS = re.compile(r"\s+")
 SPLIT_TEXTS = 1024      # provision texts whose word split is kept (the most recently shown)
 
 
+class _Split:
+    """A text as the index's tokens see it: the parts (blank, word, blank, word …), its words,
+    the set of them, and the vocabulary (`_SURFACE`) every one of them was found in, once
+    checked: it only grows until started afresh, so a text checked against it needs no
+    second look."""
+
+    __slots__ = ("parts", "words", "uniq", "known")
+
+    def __init__(self, parts: list[str]):
+        self.parts, self.words = parts, parts[1::2]
+        self.uniq = frozenset(self.words)
+        self.known: dict | None = None
+
+
 @lru_cache(maxsize=SPLIT_TEXTS)
-def _split(text: str) -> tuple[list[str], list[str], frozenset[str]]:
-    """A text as the index's tokens see it: the parts (blank, word, blank, word …), its words
-    and the set of them. The articles shown most often are split once, not per page: splitting
-    is half of what a snippet costs."""
-    parts = _SPLIT.split(text)
-    words = parts[1::2]
-    return parts, words, frozenset(words)
+def _split(text: str) -> _Split:
+    """The text split once, not per page, for the articles shown most often: splitting is half
+    of what a snippet costs."""
+    return _Split(_SPLIT.split(text))
 # The vocabulary met in texts so far, shared by every query: surface word -> its index
 # terms (() for a stop word), and index term -> the surface words analysed to it, so a
 # query finds the words of a text it highlights by a set intersection, not word by word.
@@ -212,13 +223,15 @@ class Highlighter:
             self.matched[raw] = m
         return m
 
-    def _matching(self, uniq: set[str]) -> set[str]:
-        """The words of `uniq` that match the query."""
+    def _matching(self, split: _Split) -> set[str]:
+        """The words of the text that match the query."""
+        uniq = split.uniq
         if self.prefixes:
             return {w for w in uniq if self._match(w) is not None}
         with _VOCAB:
-            missing = list(filterfalse(_SURFACE.__contains__, uniq))
+            missing = list(filterfalse(_SURFACE.__contains__, uniq)) if split.known is not _SURFACE else []
             new = _learn(missing, uniq) if missing else []
+            split.known = _SURFACE
             if self._of is not _SURFACE:       # first text, or the vocabulary was started afresh
                 self._words = set().union(*(_BY_TERM.get(t, ()) for t in self.terms))
                 self._of = _SURFACE
@@ -232,10 +245,11 @@ class Highlighter:
 
         The window of `width` words with the most distinct query terms (then the most
         matches) wins; it starts three words before its first match."""
-        parts, words, uniq = _split(text)
+        split = _split(text)
+        parts, words = split.parts, split.words
         if not words:
             return html.escape(text[:300])
-        hit_words = self._matching(uniq)
+        hit_words = self._matching(split)
         hits = list(compress(count(), map(hit_words.__contains__, words))) if hit_words else []
         width = self.width
         best, best_score, end = 0, -1, 0
