@@ -37,7 +37,8 @@ from ingest.identifiers import top_unit_of, work_of
 from ingest.mappings.calibration import candidate_rows
 from ingest.mappings.repository import Filters, MappingTable
 from ingest.mappings import suggest as suggest_module
-from ingest.mappings.suggest import DEFAULT_WEIGHTS, FEATURES, MODEL, PairModel, Suggester, _defined_terms, lemmas
+from ingest.mappings.suggest import (DEFAULT_WEIGHTS, FEATURES, MODEL, PairModel, Suggester, _defined_terms, lemmas,
+                                     relative)
 
 from .draft_files import DraftArticle, DraftError
 from .redline import redline
@@ -291,7 +292,8 @@ def own_candidates(ck: Checker, bag: DraftBag, jurisdiction: str) -> list[dict]:
             same = sp.order_of.get(f"art_{num}")
             if same is not None:
                 position = np.exp(-np.abs(np.arange(n, dtype=np.float32) - same) / 10.0)
-        feats = _stack({"text": text, "title": title, "position": position, "defined": _defined_col(bag, arts)}, n)
+        feats = _stack({"text": text, "title": title, "position": position, "defined": _defined_col(bag, arts),
+                        "text_rel": relative(text)}, n)
         top, scores, probs = _ranked(feats, 0, OWN_SHOWN)
         for r, j in enumerate(top):
             a = arts[int(j)]
@@ -323,7 +325,8 @@ def counterparts(ck: Checker, bag: DraftBag, own: dict, exclude_reviewed: bool =
         text = sp.sims("text", bag.text_terms, 1)
         cols = {"text": text, "title": title, "position": model.position(i, anchors),
                 "chapter": model.sims("chapter")[i], "defined": _defined_col(bag, model.target.articles),
-                "context": model.context(i)}
+                "context": model.context(i), "block": model.block_votes(i, anchors), "text_rel": relative(text),
+                "opening": model.opens_t if model.opens_s[i] else np.zeros(n, dtype=np.float32)}
         mutual = _mutual(model, text, title)
         if mutual is not None:
             cols["mutual"] = mutual

@@ -23,7 +23,7 @@ import numpy as np
 MODEL_FILE = Path(__file__).with_name("suggester_model.json")
 # What the logistic model reads of a candidate, in this order (see `candidate_rows`).
 CAL_FEATURES = ("score", "lead", "first", "second", "text", "title", "position", "chapter", "defined", "context",
-                "mutual", "anchors")
+                "mutual", "block", "opening", "text_rel", "anchors")
 N_RANKING = len(CAL_FEATURES) - 5      # the suggester's own features, between "second" and "anchors"
 ANCHORS_FULL = 50      # anchors past which a pair counts as fully anchored
 

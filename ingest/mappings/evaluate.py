@@ -24,12 +24,14 @@ from .calibration import candidate_rows
 from .model import Mapping
 from .suggest import DEFAULT_WEIGHTS, FEATURES, ActProfile, PairModel
 
-# The grid `fit_weights_multi` searches, one tuple of values per feature. The context feature
-# as a ranking weight lost 0.3 points of held-out top-1 (bench/mappings.py --ablate): it is
-# kept as calibration evidence only; CONTEXT_GRID is the variant the ablation measures.
+# The grid `fit_weights_multi` searches (bench/mappings.py --fitter grid), one tuple of values per
+# feature. In the grid the context feature as a ranking weight lost 0.3 points of held-out top-1
+# (bench/mappings.py --ablate), so the grid keeps it for calibration only; CONTEXT_GRID is the
+# variant the ablation measures. The softmax fitter (the bench's default) weighs every feature,
+# context included, as the data supports.
 WEIGHT_GRID = {"text": (0.3, 0.45, 0.6), "title": (0.1, 0.25, 0.4), "position": (0.0, 0.1, 0.2, 0.35, 0.5),
                "chapter": (0.0, 0.05, 0.15), "defined": (0.0, 0.05), "context": (0.0,),
-               "mutual": (0.0, 0.1, 0.2, 0.35)}
+               "mutual": (0.0, 0.1, 0.2, 0.35), "block": (0.0, 0.1), "opening": (0.0, 0.05), "text_rel": (0.0, 0.2)}
 CONTEXT_GRID = {**WEIGHT_GRID, "context": (0.0, 0.1, 0.2, 0.35)}
 TOP_K = 5                                # candidates shown per query, and calibrated
 
@@ -204,6 +206,9 @@ def fit_weights_softmax(sets: list[tuple[PairModel, Gold, Features]], ridge: flo
         w = w - t * step
         if np.abs(t * step).max() < 1e-6:
             break
+    # on the grid's scale (weights summing to 1, a score a weighted mean of similarities): the
+    # ranking and the calibration (over standardised scores) do not change with the scale
+    w = w / max(float(np.abs(w).sum()), 1e-12)
     return {f: round(float(v), 4) for f, v in zip(FEATURES, w)}
 
 

@@ -23,6 +23,16 @@ evidence, all computed on lemmas from the search analysis (so inflection and
   reaches with that candidate (1 when the source is the candidate's own best match): a
   target article that another source article fits clearly better is probably that one's
   counterpart (held-out top-1 +0.9 points, bench/mappings.py).
+- block: where the other mapped articles of the source's chapter went: the share of them
+  whose counterparts stand in the candidate's chapter (accepted pairs; sure pairs where none
+  is accepted). Codes move whole chapters (ТК РБ puts pay before working time, the BY
+  Constitution its courts and prosecutors in sections of their own);
+- opening: both articles open their chapters (the article that states a chapter's subject or
+  its general rule opens it in both codes: 51 of 79 reviewed pairs with an opening source);
+- text_rel: the text similarity as a share of the best the source reaches in the target act:
+  cosines run lower between the constitutions than between the civil codes, a share ranks
+  alike in both (block, opening and text_rel together: held-out top-1 +1 point overall,
+  +2 where titles differ, bench/mappings.py).
 
 Where the pair has few accepted mappings, the position is also interpolated between
 "sure" pairs the texts give (mutual best matches well ahead of their runner-up, in
@@ -64,11 +74,11 @@ from ..store import GraphStore
 from .calibration import Calibrator, candidate_rows, load_model
 from .model import NO_TERM_FOUND, Mapping
 
-FEATURES = ("text", "title", "position", "chapter", "defined", "context", "mutual")
+FEATURES = ("text", "title", "position", "chapter", "defined", "context", "mutual", "block", "opening", "text_rel")
 # Used only when suggester_model.json is absent; the shipped weights are fitted on the reviewed
 # sets (bench/mappings.py --fit --write); cross-validated figures in the README.
 _FALLBACK_WEIGHTS = {"text": 0.6, "title": 0.25, "position": 0.2, "chapter": 0.05, "defined": 0.0, "context": 0.0,
-                     "mutual": 0.0}
+                     "mutual": 0.0, "block": 0.0, "opening": 0.0, "text_rel": 0.0}
 MODEL = load_model(fallback=_FALLBACK_WEIGHTS)
 DEFAULT_WEIGHTS = {f: MODEL.weights.get(f, 0.0) for f in FEATURES}
 # "Sure" pairs the texts give, used as anchors where reviewed ones are missing: mutual best
@@ -250,6 +260,8 @@ class PairModel:
             self.mats[name] = (_tfidf([getattr(a, attr) for a in source.articles], vocab, idf),
                                _tfidf([getattr(a, attr) for a in target.articles], vocab, idf))
         self.n_target = len(target.articles)
+        self.block_s, self.opens_s = _blocks(source.articles)
+        self.block_t, self.opens_t = _blocks(target.articles)
         self._sure: list[tuple[int, int]] | None = None
         self._sure_all: list[tuple[int, int]] = []     # the sure pairs, crossing ones included
         self._sims: dict[str, np.ndarray] = {}
@@ -341,7 +353,44 @@ class PairModel:
             cols.append(np.zeros(self.n_target, dtype=np.float32))
         cols.append(self.context(i))
         cols.append(self.mutual()[i])
+        cols.append(self.block_votes(i, anchors))
+        cols.append(self.opens_t if self.opens_s[i] else np.zeros(self.n_target, dtype=np.float32))
+        cols.append(relative(cols[0]))
         return np.stack(cols, axis=1)
+
+    def _placed_points(self, anchors: list[tuple[int, int]]) -> tuple[list[int], list[tuple[int, int]]]:
+        """Every accepted pair (crossing ones included) and, for source articles none is accepted
+        for, the sure pairs the texts give; sorted, with their x: the same for every source
+        article of one set of anchors, so made once per Anchors."""
+        key = (id(self), self.use_sure)
+        kept = getattr(anchors, "_placed", None)
+        if kept is None or kept[0] != key:
+            pts = sorted(getattr(anchors, "points", anchors))
+            if self.use_sure:
+                self.sure_pairs()
+                taken = {x for x, _ in pts}
+                pts = sorted(pts + [p for p in self._sure_all if p[0] not in taken])
+            kept = (key, [x for x, _ in pts], pts)
+            if isinstance(anchors, Anchors):
+                anchors._placed = kept      # the same for every source article: made once
+        return kept[1], kept[2]
+
+    def block_votes(self, i: int, anchors: list[tuple[int, int]]) -> np.ndarray:
+        """For each target: the share of the mapped articles of source article i's chapter (its
+        run of articles under one chapter title; i itself left out) whose counterparts stand in
+        the target's chapter. Codes move whole chapters (the BY Labour Code puts pay before
+        working time, the BY Constitution its courts and prosecutors in other sections): where
+        the chapter's other articles went, the article most likely went too."""
+        xs, pts = self._placed_points(anchors)
+        b = self.block_s[i]
+        # the source chapter's articles are contiguous: their pairs are one slice of the sorted points
+        start, end = np.searchsorted(self.block_s, b, "left"), np.searchsorted(self.block_s, b, "right")
+        lo, hi = bisect_left(xs, int(start)), bisect_left(xs, int(end))
+        ys = [y for x, y in pts[lo:hi] if x != i]
+        if not ys or not self.n_target:
+            return np.zeros(self.n_target, dtype=np.float32)
+        votes = np.bincount(self.block_t[ys], minlength=int(self.block_t[-1]) + 1).astype(np.float32)
+        return votes[self.block_t] / len(ys)
 
     def position(self, i: int, anchors: list[tuple[int, int]]) -> np.ndarray:
         """The position feature of source article i (one value per target): within ~10 articles
@@ -360,18 +409,7 @@ class PairModel:
         as crossing (`Anchors.points`), and the sure pairs the texts give where none is
         accepted: a block of articles the other code moved elsewhere is found by its neighbours
         even though the line through the anchors does not pass there."""
-        key = (id(self), self.use_sure)
-        kept = getattr(anchors, "_placed", None)
-        if kept is None or kept[0] != key:
-            pts = sorted(getattr(anchors, "points", anchors))
-            if self.use_sure:
-                self.sure_pairs()
-                taken = {x for x, _ in pts}
-                pts = sorted(pts + [p for p in self._sure_all if p[0] not in taken])
-            kept = (key, [x for x, _ in pts], pts)
-            if isinstance(anchors, Anchors):
-                anchors._placed = kept      # the same for every source article: made once
-        _, xs, pts = kept
+        xs, pts = self._placed_points(anchors)
         below, above = bisect_left(xs, i) - 1, bisect_right(xs, i)     # i's own pairs skipped
         out = []
         if below >= 0 and i - xs[below] <= NEIGHBOUR_REACH:
@@ -428,6 +466,28 @@ class PairModel:
                           "anchors": len(anchors)},
                 probability=None if probs is None else float(probs[n_])))
         return out
+
+
+def relative(text: np.ndarray) -> np.ndarray:
+    """The text similarity as a share of the best the source reaches in the target act (the
+    "text_rel" feature): cosines run lower between codes that word things differently (the
+    constitutions) than between close ones (the civil codes); the share ranks alike in both."""
+    top = float(text.max()) if text.size else 0.0
+    return (text / top).astype(np.float32) if top > 0 else np.zeros_like(text, dtype=np.float32)
+
+
+def _blocks(articles: list[Article]) -> tuple[np.ndarray, np.ndarray]:
+    """(chapter number of each article, 1.0 where an article opens its chapter): a chapter is a
+    run of consecutive articles under one chapter title (codes repeat "Общие положения")."""
+    block = np.zeros(len(articles), dtype=np.int64)
+    opens = np.zeros(len(articles), dtype=np.float32)
+    k = -1
+    for n, a in enumerate(articles):
+        if n == 0 or a.chapter != articles[n - 1].chapter:
+            k += 1
+            opens[n] = 1.0
+        block[n] = k
+    return block, opens
 
 
 class Anchors(list):
@@ -591,7 +651,7 @@ def proposal(src: Article, cands: list[Candidate], weights: dict[str, float], mi
     p = best.probability
     has = p >= PROPOSE_MIN_PROBABILITY if p is not None else best.score >= min_score
     f = best.features
-    lexical = weights.get("text", 0) * f["text"] + weights.get("title", 0) * f["title"]
+    lexical = sum(weights.get(k, 0) * f.get(k, 0.0) for k in ("text", "title", "text_rel"))
     same = f["text"] > 0.97 and f["title"] > 0.99
     relation = ("equal" if same else "intersects_with") if has else None
     none_p = max(0.0, 1.0 - sum(c.probability or 0.0 for c in cands))     # no counterpart among the top 5
