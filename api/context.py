@@ -155,10 +155,11 @@ class AppContext:
 
     def start_warm_up(self) -> threading.Thread:
         """Fill, in the background, what the first requests would wait for: the act list, the
-        search's article vectors and the snippets' vocabulary (read from the cache, or built after an
-        ingest), the suggestion profiles of mapped acts (a cold gap analysis takes seconds, a warm
-        one ~1 s), every mapped act's articles' best suggestion (what search hits show beside their
-        mappings; ~3 s) and the draft check's act spaces and definitions."""
+        search's article vectors, the reranker's stem postings and the snippets' vocabulary (read
+        from the cache, or built after an ingest), the suggestion profiles of mapped acts (a cold
+        gap analysis takes seconds, a warm one ~1 s), every mapped act's articles' best suggestion
+        (what search hits show beside their mappings; ~3 s) and the draft check's act spaces and
+        definitions."""
         thread = threading.Thread(target=self._warm_up, name="lexmap-warm-up", daemon=True)
         self.warm_up_state = WarmUp(status="running")
         thread.start()
@@ -169,7 +170,10 @@ class AppContext:
         try:
             self.acts()
             from ingest.index import semantic      # the article vectors the search blends in
-            semantic.article_vectors(self.backend)
+            vectors = semantic.article_vectors(self.backend)
+            if vectors is not None:               # and the reranker's stem postings (same rows)
+                from ingest.index import rerank
+                rerank.article_terms(self.backend, vectors)
             search_service.warm_vocabulary(self.backend)
             suggester = self.suggester
             for a, b in sorted(self.mappings.repo.act_pairs()):

@@ -4,7 +4,9 @@ The backend returns documents; this layer resolves citations, collapses parts
 into their article (the best-scoring document of an article stands for it),
 reorders them by meaning too (dense retrieval, ingest/index/semantic.py: "переработки
 оплачиваются в двойном размере" finds "Оплата сверхурочной работы"; on both backends
-alike, LEXMAP_SEARCH_SEMANTIC=0 turns it off), pages, highlights and counts facets.
+alike, LEXMAP_SEARCH_SEMANTIC=0 turns it off) and by a fitted model over whole-article
+features (ingest/index/rerank.py; LEXMAP_SEARCH_RERANK=0 turns it off), pages, highlights
+and counts facets.
 Bad requests raise SearchError (a 4xx).
 """
 from __future__ import annotations
@@ -16,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from typing import NamedTuple
 from itertools import accumulate, compress, count, filterfalse, islice
 
 from ingest.index.analysis import _TOKEN, STOP_WORDS, fold, terms_of
@@ -531,19 +534,50 @@ def _default_view(filters: Filters) -> bool:
     return filters.as_of is None and tuple(filters.statuses) == ("in_force",) and not filters.kinds
 
 
-def nearness(backend: SearchBackend, node: Node, filters: Filters) -> tuple | None:
-    """(the index's article vectors, every article's cosine with the query, the rows the filters
-    allow or None for all), or None when dense retrieval has nothing to say (no word vectors
-    installed, no word of the query known to them)."""
+class Near(NamedTuple):
+    """What dense retrieval knows of a query (`nearness`), computed beside the engine's ranking."""
+
+    vectors: object             # the index's ArticleVectors
+    cos: "np.ndarray"           # every article's cosine with the query, -2 where the filters forbid it
+    floor: float                # the SEMANTIC_FLOOR-th nearest allowed article's cosine
+    span: float                 # the nearest one's minus that (> 0)
+    nearest: list[int]          # the rows of the NEAREST nearest allowed articles, nearest first
+
+
+# How many nearest articles `nearness` lists (the reranker's candidates beside the engine's).
+NEAREST = 50
+
+
+def nearness(backend: SearchBackend, node: Node, filters: Filters) -> Near | None:
+    """What dense retrieval says of the query (`Near`), or None when it has nothing to say (no
+    word vectors installed, no word of the query known to them, fewer than two articles
+    allowed). Runs in a thread beside the engine: the partitions over every article are here."""
+    import numpy as np
     from ingest.index import semantic
     vectors = semantic.article_vectors(backend)
     qv = vectors.query_vector(semantic.query_words(node)) if vectors is not None else None
     if qv is None:
         return None
-    return vectors, vectors.scores(qv, filters), vectors.mask(filters)
+    cos = vectors.scores(qv, filters)
+    mask = vectors.mask(filters)
+    allowed = len(cos) if mask is None else int(mask.sum())
+    floor_k = min(SEMANTIC_FLOOR, allowed - 1)
+    if floor_k <= 0:
+        return None
+    if mask is not None:
+        cos = np.where(mask, cos, np.float32(-2.0))
+    # one partition: the floor_k + 1 nearest, the floor's cosine last among them
+    top = np.argpartition(-cos, floor_k)[:floor_k + 1]
+    c_floor = float(cos[top[floor_k]])
+    nearest: list[int] = []
+    if RERANK_SINK is not None or rerank_enabled():      # the reranker's candidates beside the engine's
+        k = min(NEAREST, floor_k)
+        head = top[np.argpartition(-cos[top], k - 1)[:k]] if k < len(top) else top
+        nearest = [int(r) for r in head[np.argsort(-cos[head], kind="stable")] if cos[r] > -2.0]
+    return Near(vectors, cos, c_floor, max(float(cos.max()) - c_floor, 1e-6), nearest)
 
 
-def _nearness_result(future) -> tuple | None:
+def _nearness_result(future) -> Near | None:
     """What `nearness` found; None when it failed (the answer is then the engine's alone: dense
     retrieval adds to search, it must never break it)."""
     try:
@@ -554,37 +588,29 @@ def _nearness_result(future) -> tuple | None:
         return None
 
 
-def blend(ranked: list[Hit], near: tuple | None) -> list[Hit]:
+def blend(ranked: list[Hit], near: Near | None) -> list[Hit]:
     """The engine's articles (best first, one hit each) by the blended score, with the nearest
     in meaning (as `nearness` gave them) on the first page."""
     import numpy as np
     if near is None or not ranked:
         return ranked
-    vectors, cos, mask = near
-    allowed = len(cos) if mask is None else int(mask.sum())
-    floor_k = min(SEMANTIC_FLOOR, allowed - 1)
-    if floor_k <= 0:
-        return ranked
-    if mask is not None:
-        cos = np.where(mask, cos, -2.0)
-    c_floor = float(np.partition(cos, len(cos) - 1 - floor_k)[len(cos) - 1 - floor_k])
-    span = max(float(cos.max()) - c_floor, 1e-6)
+    vectors, cos, c_floor, span = near.vectors, near.cos, near.floor, near.span
     best = ranked[0].score if ranked[0].score > 0 else 1.0
     # one numpy pass over the candidates (float64, the same operations in the same order as
     # the per-hit formula, so the same scores): a Python loop over 200 hits took ~0.5 ms
     row_of = vectors.row_of
     rows = np.fromiter((row_of.get(h.article, -1) for h in ranked), dtype=np.int64, count=len(ranked))
-    near = np.where(rows >= 0, cos[rows].astype(np.float64), -2.0)
+    close = np.where(rows >= 0, cos[rows].astype(np.float64), -2.0)
     engine = np.fromiter((h.score for h in ranked), dtype=np.float64, count=len(ranked))
-    scores = engine / best + SEMANTIC_WEIGHT * np.maximum(0.0, (near - c_floor) / span)
+    scores = engine / best + SEMANTIC_WEIGHT * np.maximum(0.0, (close - c_floor) / span)
     for h, v in zip(ranked, scores.tolist()):
         h.score = v
     order = np.argsort(-scores, kind="stable").tolist()
     out = [ranked[i] for i in order]
     if DENSE_SLOTS and len(out) > SLOTS_WITHIN:
         # the nearest DENSE_SLOTS (ties: the better blended first) not on the first page already
-        by_near = np.argsort(-near[order], kind="stable")[:DENSE_SLOTS].tolist()
-        late_at = [k for k in by_near if near[order[k]] > -2.0 and k >= SLOTS_WITHIN]
+        by_near = np.argsort(-close[order], kind="stable")[:DENSE_SLOTS].tolist()
+        late_at = [k for k in by_near if close[order[k]] > -2.0 and k >= SLOTS_WITHIN]
         if late_at:
             late = [out[k] for k in late_at]
             rest = [h for k, h in enumerate(out) if k not in late_at]
@@ -593,6 +619,86 @@ def blend(ranked: list[Hit], near: tuple | None) -> list[Hit]:
                 h.score = rest[at].score
             out = rest[:at] + late + rest[at:]
     return out
+
+
+# Learning to rank (ingest/index/rerank.py): the blended articles, with the articles nearest in
+# meaning the words did not bring, ordered by the fitted model (the page shows both; the total and
+# the facets count what the words match), on both backends; LEXMAP_SEARCH_RERANK=0 turns it off.
+# bench/rerank.py sets RERANK_SINK to a list to collect the features (with the candidates' IRIs).
+RERANK_SINK: list | None = None
+
+
+def rerank_enabled() -> bool:
+    """Whether plain-word queries are reordered by the fitted model (on unless
+    LEXMAP_SEARCH_RERANK=0; without the model file or the word vectors search skips it)."""
+    return env_flag("LEXMAP_SEARCH_RERANK", True)
+
+
+def rerank(backend: SearchBackend, node: Node, ranked: list[Hit], engine: dict[int, float],
+           near: Near | None) -> list[Hit]:
+    """The blended articles (best first): the model's `depth` first of them and its number of
+    nearest articles in meaning ordered by the model (rerank.FEATURES), the others after them in
+    the blended order. `engine`: id(hit) -> its score before the blend. A nearest article the
+    words did not bring has no stored document yet (`_placeholders` reads those shown)."""
+    import numpy as np
+    from ingest.index import rerank as rr
+    from ingest.index import semantic
+    m = rr.model()
+    if near is None or not ranked or (RERANK_SINK is None and (m is None or not rerank_enabled())):
+        return ranked
+    vectors = near.vectors
+    terms = rr.article_terms(backend, vectors)
+    if terms is None:
+        return ranked
+    depth = rr.DEPTH if RERANK_SINK is not None or m is None else m.depth
+    extra = rr.CANDIDATES if RERANK_SINK is not None or m is None else m.candidates
+    nearest = near.nearest[:extra]
+    rows_all = [vectors.row_of.get(h.article, -1) for h in ranked]
+    # the candidates: the blended first `depth`, and the nearest (those the words brought later
+    # with their engine features, the others added); the rest follow in the blended order
+    wanted = set(nearest)
+    place = [i for i, r in enumerate(rows_all) if i < depth or r in wanted]
+    chosen = set(place)
+    rest = [h for i, h in enumerate(ranked) if i not in chosen]
+    have = {rows_all[i] for i in place} | {r for i, r in enumerate(rows_all) if i not in chosen}
+    new = [r for r in nearest if r not in have]
+    cands = [ranked[i] for i in place] + [Hit(0.0, None, vectors.keys[r], 1.0, None) for r in new]
+    rows = np.array([rows_all[i] for i in place] + new, dtype=np.int64)
+    x = np.zeros((len(cands), len(rr.FEATURES)), np.float32)
+    eng = np.array([engine.get(id(h), -1.0) for h in cands], np.float32)
+    brought = eng >= 0                  # by the words (the rest: added as nearest)
+    x[:, 0] = np.where(brought, eng / max(float(eng.max()), 1e-9), 0.0)
+    x[:len(place), 1] = 1.0 / (np.array(place, np.float32) + 1)
+    known = rows >= 0
+    x[known, 2] = np.maximum(0.0, (near.cos[rows[known]] - near.floor) / near.span)
+    words = [w for _, surface in semantic.query_words(node) for w in rr.stems(surface)]
+    x[:, 3:6] = terms.features(words, rows)
+    x[:, 6] = terms.act_share(x, rows)
+    if RERANK_SINK is not None:
+        RERANK_SINK.append(([vectors.iris[r] if r >= 0 else None for r in rows.tolist()], x))
+    if m is None or not rerank_enabled():
+        return ranked
+    for h, sc in zip(cands, m.score(x).tolist()):
+        h.score = sc
+    out = sorted(cands, key=lambda h: -h.score)
+    floor = out[-1].score if out else 0.0
+    for h in rest:                      # below every candidate, in the blended order
+        h.score = floor
+    return out + rest
+
+
+def _placeholders(backend: SearchBackend, page: list[Hit], filters: Filters) -> None:
+    """Read the stored documents of the nearest articles `rerank` added that are on the page."""
+    todo = {h.article: h for h in page if h.doc is None and h.ref is None}
+    if not todo:
+        return
+    from ingest.index import semantic
+    vectors = semantic.article_vectors(backend)
+    iris = [vectors.iris[vectors.row_of[k]] for k in todo]
+    for found in backend.lookup(iris, Filters(as_of=filters.as_of)):
+        h = todo.get(backend.article_key(found.doc["article"]))
+        if h is not None and h.doc is None and found.doc["iri"] == found.doc["article"]:
+            h.doc = found.doc
 
 
 def _collapse(pool: list[Hit], seen: set) -> list[Hit]:
@@ -657,6 +763,7 @@ def _answer(store: GraphStore, backend: SearchBackend, req: Request, filters: Fi
     seen = {backend.article_key(h.doc["article"]) for h in cited}
     ranked: list[Hit] = []
     facets = None
+    added = 0                   # articles near in meaning the reranker added: not counted in the total
     if node is not None:
         want = req.offset + req.limit
         depth = want * 4 + 20 if near is None else max(want * 4 + 20, BLEND_DOCS)
@@ -668,7 +775,11 @@ def _answer(store: GraphStore, backend: SearchBackend, req: Request, filters: Fi
             # ranks them: every page of a query is cut from the same ranking
             ranked = _collapse(pool[:BLEND_DOCS], seen)
             best = ranked[0].score if ranked and ranked[0].score > 0 else 1.0
-            ranked = blend(ranked, _nearness_result(near))
+            engine = {id(h): h.score for h in ranked}
+            near = _nearness_result(near)
+            ranked = rerank(backend, node, blend(ranked, near), engine, near)
+            seen.update(h.article for h in ranked)
+            added = sum(h.doc is None and h.ref is None for h in ranked)
             floor = ranked[-1].score if ranked else 1.0
             for h in (tail := _collapse(pool[BLEND_DOCS:], seen)):
                 h.score = min(h.score / best, floor)
@@ -677,6 +788,8 @@ def _answer(store: GraphStore, backend: SearchBackend, req: Request, filters: Fi
             facets = backend.facets(node, filters)
     rows = [(h, True) for h in cited] + [(h, False) for h in ranked]
     page = rows[req.offset:req.offset + req.limit]
+    _placeholders(backend, [h for h, _ in page], filters)
+    page = [(h, c) for h, c in page if h.doc is not None or h.ref is not None]   # one not found: gone
     backend.fetch([h for h, _ in page])
     highlight = Highlighter(terms, prefixes)
     results = [_result(h, highlight, cited=c) for h, c in page]
@@ -686,7 +799,7 @@ def _answer(store: GraphStore, backend: SearchBackend, req: Request, filters: Fi
     suggestion = (_suggestion(backend, req, typed, understood, filters, total, thesaurus)
                   if node is not None and UNDERSTAND else None)
     return {
-        "query": req.q, "total": max(total, len(rows)),
+        "query": req.q, "total": max(total, len(rows) - added),
         "offset": req.offset, "limit": req.limit,
         "date": req.date,
         "citations": [{"text": r.citation.text, "iris": r.iris, "notes": r.notes} for r in resolved],

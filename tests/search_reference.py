@@ -18,6 +18,7 @@ from api import citations
 from api import search as service
 from api.search import POSITION_PRIOR, SNIPPET_WORDS, Request, SearchError, _suggestion, make_filters, understanding
 from ingest.index.analysis import _TOKEN, STOP_WORDS, fold, terms_of
+from ingest.index import semantic
 from ingest.index.backend import Facets, Filters, Hit, SearchBackend
 from ingest.index.querylang import Node, QueryError, Thesaurus, all_terms, check_text, parse
 
@@ -129,6 +130,7 @@ def search(store, backend: SearchBackend, req: Request, aliases: dict[str, str] 
     seen = {h.doc["article"] for h in cited}
     ranked: list[Hit] = []
     found = None
+    added = 0
     if node is not None:
         want = req.offset + req.limit
         dense = service.semantic_enabled() and service._plain(typed) and service._default_view(filters)
@@ -149,7 +151,12 @@ def search(store, backend: SearchBackend, req: Request, aliases: dict[str, str] 
                     got.append(h)
             if part is head and dense:
                 best = got[0].score if got and got[0].score > 0 else 1.0
-                got = service.blend(got, service.nearness(backend, node, filters))
+                engine = {id(h): h.score for h in got}
+                near = service.nearness(backend, node, filters)
+                got = service.rerank(backend, node, service.blend(got, near), engine, near)
+                added = sum(h.doc is None for h in got)
+                vectors = semantic.article_vectors(backend)      # the nearest articles it added
+                seen.update(vectors.iris[vectors.row_of[h.article]] for h in got if h.doc is None)
                 floor = got[-1].score if got else 1.0
             elif dense:
                 for h in got:
@@ -158,9 +165,11 @@ def search(store, backend: SearchBackend, req: Request, aliases: dict[str, str] 
         found = facets(backend, node, filters)
     rows = [(h, True) for h in cited] + [(h, False) for h in ranked]
     page = rows[req.offset:req.offset + req.limit]
+    service._placeholders(backend, [h for h, _ in page], filters)
+    page = [(h, c) for h, c in page if h.doc is not None]
     total = (found.total if found else 0) + len(cited)
     return {
-        "query": req.q, "total": max(total, len(rows)),
+        "query": req.q, "total": max(total, len(rows) - added),
         "offset": req.offset, "limit": req.limit,
         "date": req.date,
         "citations": [{"text": r.citation.text, "iris": r.iris, "notes": r.notes} for r in resolved],

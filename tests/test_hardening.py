@@ -286,12 +286,14 @@ def test_limits_come_from_the_environment(monkeypatch):
     ("0", False, False), ("Off", False, False), ("no", False, False), ("FALSE", False, False),
     ("", True, False), ("maybe", True, False)])
 def test_switches_read_one_spelling_of_on_and_off(monkeypatch, value, semantic, expansion):
-    """LEXMAP_SEARCH_SEMANTIC (on by default) and LEXMAP_SEARCH_EXPANSION (off by default) read
+    """LEXMAP_SEARCH_SEMANTIC, LEXMAP_SEARCH_RERANK (on by default) and LEXMAP_SEARCH_EXPANSION (off) read
     the same words for on and off; anything else leaves the default."""
     from api import search as S
     monkeypatch.setenv("LEXMAP_SEARCH_SEMANTIC", value)
     monkeypatch.setenv("LEXMAP_SEARCH_EXPANSION", value)
+    monkeypatch.setenv("LEXMAP_SEARCH_RERANK", value)
     assert S.semantic_enabled() is semantic and S.expansion_enabled() is expansion
+    assert S.rerank_enabled() is semantic          # on by default, like the dense blend
 
 
 QUERY_FORM = re.compile(r"\b(SELECT\b[\s\S]*\bWHERE|ASK\s*\{|CONSTRUCT\s*\{|DESCRIBE\s|INSERT\s+(DATA|\{)|DELETE\s+(DATA|WHERE|\{)"

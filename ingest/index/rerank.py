@@ -1,0 +1,251 @@
+"""Learning to rank: the first page of a plain-word query ordered by a small fitted model.
+
+The engine ranks parts (BM25 over lemmas, thesaurus, bonuses for all words and proximity)
+and api/search.py blends in dense retrieval (semantic.py). Neither sees the whole article as
+one document: a question's words are often spread over an article's parts, each too weak alone
+(the plain BM25 over Snowball-stemmed whole articles of bench/search.py beat lexmap on
+everyday queries). The reranker scores each candidate article — the engine's first DEPTH blended
+ones and the CANDIDATES nearest in meaning — by a linear model of a few features:
+
+- ``engine``: the engine's score (after the position prior) / the best one, 0 when the words
+  did not bring the article;
+- ``engine_rank``: 1 / (its place in the blended order + 1), 0 when absent;
+- ``dense``: its cosine with the query, rescaled as `api.search.blend` does (the nearest
+  article 1, the SEMANTIC_FLOOR-th nearest 0);
+- ``bm25``: Okapi BM25 of the query's Snowball stems over the whole article (heading and
+  text; idf and mean length of its jurisdiction) / the best candidate's of the jurisdiction;
+- ``coverage`` and ``title_coverage``: the idf-weighted share of the query's stems the article
+  (its heading) holds;
+- ``act_share``: the share of the engine's SHARE_OF first and the SHARE_OF nearest candidates
+  that come from the article's act (a question's answers cluster in the code it is about).
+
+The weights are fitted on the development part of the everyday sets with a listwise softmax
+loss and k-fold cross-validation by `bench/rerank.py` (`--write` stores them in
+rerank_model.json beside this module). The stems of every article in force are kept as
+postings over the article vectors' rows, built from the index's stored documents in ~3 s and
+cached on disk like the vectors (derived.py); a query computes its features for its few hundred
+candidates only (~0.3 ms).
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from . import derived
+from .analysis import STOP_WORDS, _stemmer
+from .backend import SearchBackend
+from .derived import PerIndex
+
+FEATURES = ("engine", "engine_rank", "dense", "bm25", "coverage", "title_coverage", "act_share")
+MODEL_PATH = Path(__file__).with_name("rerank_model.json")
+TERMS_VERSION = "1"
+# Okapi BM25 as rank_bm25 (the baseline of bench/search.py) has it.
+K1, B = 1.5, 0.75
+# The nearest articles in meaning added to the engine's when features are collected for a fit
+# (bench/rerank.py --candidates); the fitted model says how many it was fitted with.
+CANDIDATES = 50
+# ... and how many of the engine's blended articles are reranked, the rest following them as
+# blended (on dev: all of them, up to 200, held out the same within ±0.01 and took longer).
+DEPTH = 50
+# act_share looks at the engine's first and the nearest SHARE_OF candidates.
+SHARE_OF = 20
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def stems(text: str) -> list[str]:
+    """The Snowball stems of a text's words (lower case, ё as е, stop words dropped)."""
+    stem = _stemmer().stemWord
+    return [stem(w) for w in _WORD.findall(text.lower().replace("ё", "е")) if w not in STOP_WORDS]
+
+
+@dataclass
+class ArticleTerms:
+    """Stem postings of the articles in force, rows as in the article vectors (semantic.py)."""
+
+    terms: dict[str, int]          # stem -> its postings' slot
+    starts: np.ndarray             # (n_terms + 1,) int64: slot k's postings are [starts[k], starts[k+1])
+    rows: np.ndarray               # int32: article rows, ascending within a slot
+    tf: np.ndarray                 # float32: the stem's count in that article
+    title_terms: dict[str, int]
+    title_starts: np.ndarray
+    title_rows: np.ndarray
+    length: np.ndarray             # (n_articles,) float32: stems per article
+
+    @classmethod
+    def build(cls, docs: list[dict]) -> "ArticleTerms":
+        """Postings of the given stored article documents, in their order."""
+        body: dict[str, list[tuple[int, int]]] = {}
+        title: dict[str, list[int]] = {}
+        length = np.zeros(len(docs), np.float32)
+        for i, d in enumerate(docs):
+            words = stems(" ".join(x for x in (d.get("label"), d.get("title"), d.get("text")) if x))
+            length[i] = len(words)
+            counts: dict[str, int] = {}
+            for w in words:
+                counts[w] = counts.get(w, 0) + 1
+            for w, c in counts.items():
+                body.setdefault(w, []).append((i, c))
+            for w in dict.fromkeys(stems(d.get("title") or "")):
+                title.setdefault(w, []).append(i)
+        terms = {w: k for k, w in enumerate(body)}
+        starts = np.zeros(len(body) + 1, np.int64)
+        starts[1:] = np.cumsum([len(p) for p in body.values()])
+        rows = np.fromiter((r for p in body.values() for r, _ in p), np.int32, int(starts[-1]))
+        tf = np.fromiter((c for p in body.values() for _, c in p), np.float32, int(starts[-1]))
+        title_terms = {w: k for k, w in enumerate(title)}
+        title_starts = np.zeros(len(title) + 1, np.int64)
+        title_starts[1:] = np.cumsum([len(p) for p in title.values()])
+        title_rows = np.fromiter((r for p in title.values() for r in p), np.int32, int(title_starts[-1]))
+        return cls(terms, starts, rows, tf, title_terms, title_starts, title_rows, length)
+
+    def save(self, path: Path) -> None:
+        """Write to `path`, whole."""
+        derived.write_whole(path, lambda f: np.savez(
+            f, terms=np.array(list(self.terms), dtype=str), starts=self.starts, rows=self.rows, tf=self.tf,
+            title_terms=np.array(list(self.title_terms), dtype=str), title_starts=self.title_starts,
+            title_rows=self.title_rows, length=self.length))
+
+    @classmethod
+    def load(cls, path: Path) -> "ArticleTerms":
+        """Read what `save` wrote (OSError or ValueError when it cannot)."""
+        with np.load(path, allow_pickle=False) as z:
+            return cls({w: k for k, w in enumerate(z["terms"].tolist())}, z["starts"], z["rows"], z["tf"],
+                       {w: k for k, w in enumerate(z["title_terms"].tolist())}, z["title_starts"],
+                       z["title_rows"], z["length"])
+
+    def place(self, jurisdiction: np.ndarray, act: np.ndarray) -> "ArticleTerms":
+        """Learn each row's jurisdiction slice and act (the article vectors' columns, same rows)."""
+        self.slices = [(int(np.searchsorted(jurisdiction, j, side="left")),
+                        int(np.searchsorted(jurisdiction, j, side="right"))) for j in np.unique(jurisdiction)]
+        self.avg = {s: float(self.length[s[0]:s[1]].mean()) or 1.0 for s in self.slices}
+        self.act_id = np.unique(act, return_inverse=True)[1].astype(np.int64)
+        return self
+
+    def features(self, query: list[str], rows: np.ndarray) -> np.ndarray:
+        """(len(rows), 3) for the given rows (-1: no article, all 0): BM25 of the query's stems
+        over the whole article (idf and mean length of its jurisdiction) / the best of the rows
+        of that jurisdiction, and the idf-weighted share of the stems the article and its
+        heading hold. Only the rows asked for are looked up: the stems' postings are joined into
+        one sorted array of keys (stem's place x rows + row), searched once for all of them."""
+        out = np.zeros((len(rows), 3), np.float32)
+        stems_ = list(dict.fromkeys(query))
+        ok = rows >= 0
+        if not stems_ or not ok.any():
+            return out
+        n_all = len(self.length)
+        r = rows[ok]
+        lows = np.array([lo for lo, _ in self.slices], np.int64)
+        his = np.array([hi for _, hi in self.slices], np.int64)
+        sl = np.searchsorted(his, r, side="right")          # each candidate's jurisdiction slice
+        keys, tfs, t_keys, places = [], [], [], []
+        for place, stem in enumerate(stems_):
+            k = self.terms.get(stem)
+            if k is None:
+                continue
+            a, b = int(self.starts[k]), int(self.starts[k + 1])
+            keys.append(self.rows[a:b] + place * n_all)
+            tfs.append(self.tf[a:b])
+            places.append(place)
+            t = self.title_terms.get(stem)
+            if t is not None:
+                t_keys.append(self.title_rows[int(self.title_starts[t]):int(self.title_starts[t + 1])] + place * n_all)
+        if not places:
+            return out
+        key = np.concatenate(keys).astype(np.int64, copy=False)      # sorted: places ascend
+        tf = np.concatenate(tfs)
+        p = np.array(places, np.int64)[:, None]
+        # document frequency of each stem in each jurisdiction: (stems, slices)
+        df = (np.searchsorted(key, p * n_all + his[None, :]) - np.searchsorted(key, p * n_all + lows[None, :]))
+        n = (his - lows)[None, :]
+        idf = np.where(df > 0, np.log((n - df + 0.5) / (df + 0.5) + 1), 0.0).astype(np.float32)[:, sl]
+        want = p * n_all + r[None, :]                        # (stems, candidates)
+        at = np.minimum(np.searchsorted(key, want), len(key) - 1)
+        hit = key[at] == want
+        f = np.where(hit, tf[at], 0.0)
+        avg = np.array([self.avg[s] for s in self.slices], np.float32)[sl]
+        bm = (idf * f * (K1 + 1) / (f + K1 * (1 - B + B * self.length[r] / avg))).sum(0)
+        total = idf.sum(0)
+        total = np.where(total > 0, total, 1.0)
+        best = np.zeros(len(self.slices), np.float32)
+        np.maximum.at(best, sl, bm)
+        x = np.zeros((len(r), 3), np.float32)
+        x[:, 0] = bm / np.maximum(best[sl], 1e-6)
+        x[:, 1] = (idf * hit).sum(0) / total
+        if t_keys:
+            tk = np.concatenate(t_keys).astype(np.int64, copy=False)       # sorted: places ascend
+            t_at = np.minimum(np.searchsorted(tk, want), len(tk) - 1)
+            x[:, 2] = (idf * (tk[t_at] == want)).sum(0) / total
+        out[ok] = x
+        return out
+
+    def act_share(self, x: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Each candidate's share of the engine's SHARE_OF first (x[:, 1] > 0, in order) and the
+        SHARE_OF nearest (by x[:, 2]) candidates that come from its act: a question about a
+        divorce is answered by the family code, where most of its best candidates are, not by
+        the one tax article that shares its words."""
+        acts = np.where(rows >= 0, self.act_id[np.maximum(rows, 0)], -1)
+        engine = np.flatnonzero(x[:, 1] > 0)[:SHARE_OF]
+        dense = np.argsort(-x[:, 2], kind="stable")[:SHARE_OF]
+        chosen = np.concatenate([acts[engine], acts[dense]])
+        counts = np.bincount(chosen[chosen >= 0], minlength=int(self.act_id.max()) + 1 if len(self.act_id) else 1)
+        share = counts[np.maximum(acts, 0)] / max(len(engine) + len(dense), 1)
+        return np.where(acts >= 0, share, 0.0).astype(np.float32)
+
+
+_HELD: PerIndex[tuple[str, ArticleTerms | None]] = PerIndex()
+
+
+def article_terms(backend: SearchBackend, vectors) -> ArticleTerms | None:
+    """The stem postings of this index's articles in force, in the rows of `vectors` (the
+    index's ArticleVectors): kept in memory, read from <data dir>/cache/search-terms, else built."""
+    def build(held: tuple[str, ArticleTerms | None] | None) -> tuple[str, ArticleTerms | None]:
+        from . import semantic
+        digest = derived.index_digest(backend, f"terms {TERMS_VERSION} vectors {semantic.SEMANTIC_VERSION}")
+        if held is not None and held[0] == digest:
+            return held
+        path = derived.cache_dir(backend, "search-terms") / f"{digest}.npz"
+        try:
+            terms = ArticleTerms.load(path)
+        except (OSError, ValueError, KeyError):
+            by_iri = {d["article"]: d for d in semantic.in_force_articles(backend)}
+            if not by_iri:
+                return digest, None
+            terms = ArticleTerms.build([by_iri.get(iri, {}) for iri in vectors.iris])
+            try:
+                terms.save(path)
+                derived.prune(path)
+            except OSError:
+                pass
+        return digest, terms.place(vectors.jurisdiction, vectors.act)
+    return _HELD.get(backend, build)[1]
+
+
+@dataclass(frozen=True)
+class Model:
+    """A linear model over FEATURES (what bench/rerank.py fitted)."""
+
+    weights: np.ndarray
+    candidates: int            # the nearest articles in meaning added to the engine's
+    depth: int                 # the engine's blended articles reranked
+
+    def score(self, x: np.ndarray) -> np.ndarray:
+        """The model's score of each row of a (n, len(FEATURES)) feature matrix."""
+        return x @ self.weights
+
+
+@lru_cache(maxsize=1)
+def model() -> Model | None:
+    """The fitted model (rerank_model.json), None when there is none."""
+    try:
+        data = json.loads(MODEL_PATH.read_text())
+    except (OSError, ValueError):
+        return None
+    if tuple(data.get("features", ())) != FEATURES:
+        return None
+    return Model(np.array(data["weights"], np.float32), int(data.get("candidates", 0)), int(data.get("depth", DEPTH)))

@@ -1,0 +1,103 @@
+"""The reranker of plain-word queries (issue 21, ingest/index/rerank.py): its article features,
+its cache, its model file, the nearest articles it adds (shown with their documents) and its
+off switch, on both backends."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from api import search as S
+from ingest.index import rerank, semantic
+from tests.searching import run
+
+pytest.importorskip("natasha", reason="the navec vectors ship in natasha's wheel")
+
+BACKENDS = ["tantivy", "whoosh"]
+
+
+def _docs() -> list[dict]:
+    return [{"label": "Статья 1.", "title": "Залог", "text": "Залог обеспечивает обязательство. Залог вещи."},
+            {"label": "Статья 2.", "title": "Поручительство", "text": "Поручитель отвечает за должника."},
+            {"label": "Статья 3.", "title": "Неустойка", "text": "Неустойка и залог."}]
+
+
+def test_features_are_bm25_and_coverage_of_the_whole_article():
+    terms = rerank.ArticleTerms.build(_docs()).place(np.array(["ru"] * 3), np.array(["a", "a", "b"]))
+    q = rerank.stems("залог поручитель")
+    x = terms.features(q, np.array([0, 1, 2, -1]))
+    assert x.shape == (4, 3)
+    assert x[:, 0].max() == pytest.approx(1.0) and x[0, 0] > x[2, 0] > 0   # three "залог" beat one
+    assert x[0, 2] > 0 and x[2, 2] == 0          # "залог" in the first heading only
+    assert x[0, 1] + x[1, 1] == pytest.approx(1.0)   # each holds one of the two (idf-weighted) stems
+    assert x[2, 1] == pytest.approx(x[0, 1])
+    assert not x[3].any()                        # no article: nothing
+    assert not terms.features(rerank.stems("ипотека"), np.array([0, 1])).any()
+
+
+def test_each_jurisdiction_has_its_own_idf_and_best():
+    terms = rerank.ArticleTerms.build(_docs() + [{"title": "Залог", "text": "Залог."}])
+    terms.place(np.array(["by", "by", "by", "ru"]), np.array(["a", "a", "b", "c"]))
+    x = terms.features(rerank.stems("залог"), np.array([0, 2, 3]))
+    assert x[2, 0] == pytest.approx(1.0) and x[0, 0] == pytest.approx(1.0)   # the best of each
+    assert x[2, 1] == pytest.approx(1.0) and x[2, 2] == pytest.approx(1.0)
+
+
+def test_act_share_counts_the_best_candidates_acts():
+    terms = rerank.ArticleTerms.build(_docs()).place(np.array(["ru"] * 3), np.array(["a", "a", "b"]))
+    x = np.zeros((3, len(rerank.FEATURES)), np.float32)
+    x[:, 1] = [1.0, 0.5, 0.0]          # the words brought rows 0 and 1
+    x[:, 2] = [0.0, 0.2, 1.0]          # row 2 is the nearest
+    share = terms.act_share(x, np.array([0, 1, 2]))
+    assert share[0] == share[1] == pytest.approx(4 / 5) and share[2] == pytest.approx(1 / 5)
+
+
+def test_terms_survive_a_round_trip_to_disk(tmp_path):
+    terms = rerank.ArticleTerms.build(_docs())
+    terms.save(tmp_path / "t.npz")
+    back = rerank.ArticleTerms.load(tmp_path / "t.npz")
+    q = rerank.stems("неустойка залог")
+    rows = np.array([0, 1, 2])
+    for t in (terms, back):
+        t.place(np.array(["ru"] * 3), np.array(["a", "a", "b"]))
+    assert np.allclose(back.features(q, rows), terms.features(q, rows))
+
+
+def test_the_shipped_model_fits_the_features():
+    m = rerank.model()
+    assert m is not None and m.weights.shape == (len(rerank.FEATURES),) and m.candidates > 0
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_reranked_pages_show_documents_and_the_switch_turns_it_off(search_env, backend, monkeypatch):
+    q = "бывшая жена не дает видеться с ребенком"
+    on = run(search_env, q, backend, jurisdiction=("ru",), limit=20)
+    monkeypatch.setenv("LEXMAP_SEARCH_RERANK", "0")
+    off = run(search_env, q, backend, jurisdiction=("ru",), limit=20)
+    # every result shown has its document (the nearest articles added are read for the page)
+    assert all(r["iri"] and r["article"]["label"] and r["snippet"] for r in on["results"])
+    assert len({r["article"]["iri"] for r in on["results"]}) == len(on["results"]) == 20
+    assert [r["article"]["iri"] for r in on["results"]] != [r["article"]["iri"] for r in off["results"]]
+    assert on["facets"] == off["facets"]
+    scores = [r["score"] for r in on["results"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_an_added_nearest_article_is_read_for_the_page(search_env):
+    settings, store, indexes, th = search_env
+    backend = indexes["tantivy"]
+    vectors = semantic.article_vectors(backend)
+    row = vectors.iris.index(next(i for i in vectors.iris if i.endswith("/eli/ru/kodeks/1995/223-fz/art_66")))
+    hit = S.Hit(0.0, None, vectors.keys[row], 1.0, None)
+    S._placeholders(backend, [hit], S.Filters())
+    assert hit.doc is not None and hit.doc["article"] == vectors.iris[row] and hit.doc["kind"] == "article"
+
+
+def test_the_stem_postings_are_cached_per_index_state(search_env):
+    settings, store, indexes, th = search_env
+    backend = indexes["tantivy"]
+    vectors = semantic.article_vectors(backend)
+    terms = rerank.article_terms(backend, vectors)
+    assert terms is not None and len(terms.length) == len(vectors.iris)
+    files = list((backend.directory.parent.parent / "cache" / "search-terms").glob("*.npz"))
+    assert len(files) == 1
+    assert rerank.article_terms(backend, vectors) is terms
