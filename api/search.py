@@ -356,7 +356,8 @@ class _InFlight:
     """How many searches this process is answering now. Counting and the dense cosines run
     beside the ranking only when this one is alone: then the answer waits for the longer of
     them, not the sum; when others run too, the cores are busy with them anyway and handing
-    work to another thread only adds its cost (measured: ~0.6 ms of CPU per query)."""
+    work to another thread only adds its cost (~0.3 ms of CPU per query, measured interleaved
+    on 1,200 heading queries from four threads)."""
 
     def __init__(self) -> None:
         self.n, self.lock = 0, threading.Lock()
@@ -660,7 +661,7 @@ def rerank(backend: SearchBackend, node: Node, ranked: list[Hit], engine: dict[i
     place = [i for i, r in enumerate(rows_all) if i < depth or r in wanted]
     chosen = set(place)
     rest = [h for i, h in enumerate(ranked) if i not in chosen]
-    have = {rows_all[i] for i in place} | {r for i, r in enumerate(rows_all) if i not in chosen}
+    have = set(rows_all)                # the blended articles, candidates or not
     new = [r for r in nearest if r not in have]
     cands = [ranked[i] for i in place] + [Hit(0.0, None, vectors.keys[r], 1.0, None) for r in new]
     rows = np.array([rows_all[i] for i in place] + new, dtype=np.int64)

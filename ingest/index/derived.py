@@ -81,3 +81,21 @@ def prune(keep: Path, age: float = 3600.0) -> None:
     for other in keep.parent.glob(f"*{keep.suffix}"):
         if other != keep and time.time() - other.stat().st_mtime > age:
             other.unlink(missing_ok=True)
+
+
+def read_or_build(path: Path, load: Callable[[Path], V], build: Callable[[], V | None],
+                  save: Callable[[V, Path], None]) -> V | None:
+    """What `path` holds (`load`), else `build()` written there by `save` (older files of its
+    kind pruned); None when there is nothing to build. A read-only data directory keeps the
+    built value in memory only."""
+    try:
+        return load(path)
+    except (OSError, ValueError, KeyError):
+        value = build()
+        if value is not None:
+            try:
+                save(value, path)
+                prune(path)
+            except OSError:
+                pass
+        return value

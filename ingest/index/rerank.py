@@ -209,20 +209,12 @@ def article_terms(backend: SearchBackend, vectors) -> ArticleTerms | None:
         digest = derived.index_digest(backend, f"terms {TERMS_VERSION} vectors {semantic.SEMANTIC_VERSION}")
         if held is not None and held[0] == digest:
             return held
-        path = derived.cache_dir(backend, "search-terms") / f"{digest}.npz"
-        try:
-            terms = ArticleTerms.load(path)
-        except (OSError, ValueError, KeyError):
+        def fresh() -> ArticleTerms | None:
             by_iri = {d["article"]: d for d in semantic.in_force_articles(backend)}
-            if not by_iri:
-                return digest, None
-            terms = ArticleTerms.build([by_iri.get(iri, {}) for iri in vectors.iris])
-            try:
-                terms.save(path)
-                derived.prune(path)
-            except OSError:
-                pass
-        return digest, terms.place(vectors.jurisdiction, vectors.act)
+            return ArticleTerms.build([by_iri.get(iri, {}) for iri in vectors.iris]) if by_iri else None
+        terms = derived.read_or_build(derived.cache_dir(backend, "search-terms") / f"{digest}.npz",
+                                      ArticleTerms.load, fresh, ArticleTerms.save)
+        return digest, terms.place(vectors.jurisdiction, vectors.act) if terms is not None else None
     return _HELD.get(backend, build)[1]
 
 

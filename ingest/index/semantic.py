@@ -271,18 +271,11 @@ def article_vectors(backend: SearchBackend) -> ArticleVectors | None:
         digest = index_digest(backend)
         if held is not None and held[0] == digest:
             return held                 # a commit that changed no act: the same vectors
-        path = cache_dir(backend) / f"{digest}.npz"
-        try:
-            vectors = ArticleVectors.load(path)
-        except (OSError, ValueError, KeyError):
+        def fresh() -> ArticleVectors | None:
             docs = in_force_articles(backend)
-            vectors = ArticleVectors.build(docs) if docs else None
-            if vectors is not None:
-                try:
-                    vectors.save(path)
-                    derived.prune(path)
-                except OSError:         # a read-only data directory: kept in memory only
-                    pass
+            return ArticleVectors.build(docs) if docs else None
+        vectors = derived.read_or_build(cache_dir(backend) / f"{digest}.npz", ArticleVectors.load, fresh,
+                                        ArticleVectors.save)
         if vectors is not None and vectors.row_of is None:
             vectors.keys = [backend.article_key(iri) for iri in vectors.iris]
             vectors.row_of = {k: i for i, k in enumerate(vectors.keys)}
