@@ -34,7 +34,7 @@ from ingest.config import load_settings  # noqa: E402
 from ingest.index import rerank as rr  # noqa: E402
 from ingest.index.indexer import open_backend, sync  # noqa: E402
 from ingest.index.querylang import Thesaurus  # noqa: E402
-from ingest.index.relevance import EVERYDAY_KINDS, Judged, load, load_everyday  # noqa: E402
+from ingest.index.relevance import EVERYDAY_KINDS, Judged, evaluate, load, load_everyday  # noqa: E402
 from ingest.store import open_store  # noqa: E402
 
 
@@ -42,7 +42,8 @@ class Case:
     """One query in one jurisdiction: its candidates, their features, what search shows now."""
 
     def __init__(self, jq: Judged, jur: str, base: str, data: dict | None, sink: tuple | None):
-        self.q, self.jur, self.kind, self.own = jq.q, jur, jq.kind, not jq.part
+        self.judged, self.q, self.jur, self.kind, self.own = jq, jq.q, jur, jq.kind, not jq.part
+        self.group = "own" if self.own else ("everyday" if self.kind in EVERYDAY_KINDS else "statute")
         self.expected = jq.expected[jur]
         strip = lambda iri: iri[len(base):] if iri and iri.startswith(base) else iri  # noqa: E731
         results = data["results"] if data else []
@@ -102,19 +103,16 @@ def fit(cases: list[Case], l2: float, steps: int = 400, lr: float = 0.05) -> np.
 
 
 def figures(cases: list[Case], ranked: dict[int, list[str]]) -> dict[tuple[str, str], tuple[float, float, int]]:
-    """(group, jurisdiction) -> (recall@10, MRR, queries); recall as ingest.index.relevance counts it."""
-    agg: dict[tuple[str, str], list[float]] = {}
+    """(group, jurisdiction) -> (recall@10, MRR, queries), as ingest.index.relevance.evaluate counts them."""
+    shown = {(c.group, c.q, c.jur): ranked[id(c)] for c in cases}
+    groups: dict[str, dict[int, Judged]] = {}
     for c in cases:
-        got = ranked[id(c)][:10]
-        found = [a for a in c.expected if a in got]
-        group = "own" if c.own else ("everyday" if c.kind in EVERYDAY_KINDS else "statute")
-        rec = len(found) / len(c.expected) if c.own else float(bool(found))
-        mrr = 1 / (min(got.index(a) for a in found) + 1) if found else 0.0
-        a = agg.setdefault((group, c.jur), [0.0, 0.0, 0])
-        a[0] += rec
-        a[1] += mrr
-        a[2] += 1
-    return {k: (r / n, m / n, n) for k, (r, m, n) in agg.items()}
+        groups.setdefault(c.group, {})[id(c.judged)] = c.judged
+    out = {}
+    for g, judged in groups.items():
+        scores = evaluate(lambda q, jur, g=g: shown[(g, q, jur)], list(judged.values()))
+        out.update({(g, jur): (s.recall, s.mrr, s.queries) for jur, s in scores.items()})
+    return out
 
 
 def show(title: str, fig: dict) -> None:
