@@ -403,7 +403,10 @@ def test_keyboard_only_search_provision_counterpart_redline(site, page):
     page.keyboard.press("Tab")                         # a page's first stop is the skip link
     assert page.evaluate("document.activeElement.className") == "skip"
     page.goto(base + "/")
-    assert page.evaluate("document.activeElement.id") == "q"     # the search box has the focus on arrival
+    # the search box has the focus on arrival (autofocus applies once the page has loaded: under
+    # load it came after the first check, so wait for it as the other keyboard test does)
+    expect(page.locator("#q")).to_be_focused()
+    assert page.evaluate("document.activeElement.id") == "q"
     page.keyboard.type("общий срок исковой давности")
     page.keyboard.press("Enter")
     expect(page.locator("ol.results > li > a").first).to_be_visible()
