@@ -26,11 +26,25 @@ from ingest.sources import act_aliases
 from ingest.store import GraphStore
 
 from . import mappings as mapping_service, resources, search as search_service
-from .memo import Memo
+from .memo import MISSING, Memo
 
 log = logging.getLogger("lexmap.api")
 T = TypeVar("T")
 MEMO_ENTRIES = 512      # request-keyed memo entries kept (least recently used go first)
+# Memo kinds built from the legislation's texts alone (never from mappings, reviews or the
+# suggester): kept by the texts token, so a reviewer's write does not drop them. Each was
+# checked to read no mapping; a kind missing here is only rebuilt more often than needed.
+TEXT_KINDS = frozenset({
+    "resource",                   # resources.get_act: a provision's or act's text (mappings added after)
+    "provision-references",       # reflinks.for_provision: its references and what cites it
+    "page-references",            # reflinks.page_view: the text with its references linked
+    "provision effects",          # effects.history: the amendment notes of a provision
+    "effects",                    # effects.collect
+    "redaction-dates",
+    "latest redaction graphs",
+    "reading",                    # reading.read: an act's or chapter's text to read
+    "changes",                    # compare.changes: what changed between two redactions
+})
 
 
 @dataclass
@@ -62,6 +76,7 @@ class AppContext:
     _known: dict[str, set[str]] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _memo: Memo = field(default_factory=lambda: Memo(MEMO_ENTRIES))
+    _text_memo: Memo = field(default_factory=lambda: Memo(MEMO_ENTRIES))
 
     @classmethod
     def build(cls, settings: Settings, store: GraphStore, backend: SearchBackend) -> "AppContext":
@@ -94,6 +109,12 @@ class AppContext:
         token = getattr(self.store, "data_token", None)
         return None if token is None else (self.data_version(), token())
 
+    def texts_token(self) -> object:
+        """What the TEXT_KINDS entries depend on: like `data_token`, but a write of mappings
+        only (a proposal, a review, a curated load) leaves it as it was (GraphStore.texts_token)."""
+        token = getattr(self.store, "texts_token", None) or getattr(self.store, "data_token", None)
+        return None if token is None else (self.data_version(), token())
+
     def memo(self, kind: str, key: Hashable, build: Callable[[], T]) -> T:
         """`build()`, kept under (kind, key) until the data token changes (api.memo.Memo: data-wide
         entries, key None, stay; request-keyed ones are a bounded LRU; concurrent requests for
@@ -101,15 +122,38 @@ class AppContext:
 
         The token is read before the build: a write during the build gives a new token, so
         what the build may have read before the write is never served after it. Values are
-        shared between requests: callers must not change them."""
-        token = self.data_token()
+        shared between requests: callers must not change them. A kind in TEXT_KINDS is kept
+        by the texts token instead, in a memo of its own."""
+        if kind in TEXT_KINDS:
+            token, memo = self.texts_token(), self._text_memo
+        else:
+            token, memo = self.data_token(), self._memo
         if token is None:
             return build()
-        return self._memo.get(token, kind, key, build)
+        return memo.get(token, kind, key, build)
+
+    def carry(self, before: object, kind: str, key: Hashable, derive: Callable[[Any], Any]) -> bool:
+        """After a write this process made having read the data token `before`: when the store
+        tells it was the only write since (an embedded store counts them; a shared one cannot
+        tell, so there nothing is carried), the entry (kind, key) kept for `before` becomes,
+        through `derive`, the entry for the token after the write, instead of being built
+        afresh by the next request. Whether it was carried."""
+        after = self.data_token()
+        between = getattr(self.store, "writes_between", None)
+        if before is None or after is None or before[0] != after[0] or between is None \
+                or between(before[1], after[1]) != 1:
+            return False
+        memo = self._text_memo if kind in TEXT_KINDS else self._memo
+        old = memo.peek(before, kind, key)
+        if old is MISSING:
+            return False
+        memo.put(after, kind, key, derive(old))
+        return True
 
     def drop_memo(self) -> None:
         """Forget every memo entry (the benches time the uncached path with it)."""
         self._memo.clear()
+        self._text_memo.clear()
 
     def refresh(self) -> None:
         """Drop every cache if an ingest changed the data since they were built."""
@@ -125,6 +169,7 @@ class AppContext:
         self._acts = None
         self._known = None
         self._memo.clear()
+        self._text_memo.clear()
         self.suggester = Suggester(self.store, self.settings.bag_dir)
         self.backend.refresh_if_changed()
 
@@ -149,7 +194,8 @@ class AppContext:
     @property
     def mappings(self) -> mapping_service.Context:
         """What the mapping services need (store, base IRI, aliases)."""
-        return mapping_service.Context(self.store, self.settings.base_iri, self.aliases, self.memo)
+        return mapping_service.Context(self.store, self.settings.base_iri, self.aliases, self.memo,
+                                       self.data_token, self.carry)
 
     # ------------------------------------------------------------------ warm-up
 

@@ -43,6 +43,8 @@ class Context:
     aliases: dict[str, str]          # manifest key -> ELI path of the act
     # AppContext.memo: keeps what is read from the data until it changes (None: nothing kept, the CLI)
     memo: Callable[[str, Hashable, Callable[[], Any]], Any] | None = None
+    token: Callable[[], object] | None = None          # AppContext.data_token
+    carry: Callable[..., bool] | None = None           # AppContext.carry
 
     @property
     def repo(self) -> MappingRepository:
@@ -56,6 +58,16 @@ class Context:
         """Every mapping, kept until the next write: lists, exports, a provision's mappings,
         the suggester's anchors and the gap analysis all filter it in memory."""
         return self.cached("mapping table", None, self.repo.table)
+
+    def before_write(self) -> object:
+        """The data token before a write (None: nothing kept, the CLI), for `wrote`."""
+        return self.token() if self.token is not None else None
+
+    def wrote(self, before: object, record_ids: list[str]) -> None:
+        """After writing these mappings alone: the kept mapping table, read again for them only
+        (~0.5 s saved on the next request) when that write was the only one since `before`."""
+        if self.carry is not None:
+            self.carry(before, "mapping table", None, lambda t: self.repo.table_with(t, record_ids))
 
 
 def to_iri(ctx: Context, ref: str) -> str:
@@ -175,7 +187,9 @@ def create_mapping(ctx: Context, body: dict, agent: str, agent_label: str = "") 
                 author=agent, author_label=agent_label or None, mapping_date=today(), rationale=rationale,
                 strength=strength, comment=(str(body["comment"])[:2000] if body.get("comment") else None),
                 justification="semapv:ManualMappingCuration", record_id=uuid.uuid4().hex[:16])
+    before = ctx.before_write()
     created = ctx.repo.create(m, agent)
+    ctx.wrote(before, [created.record_id])
     return as_json(created, ctx.base_iri)
 
 
@@ -185,7 +199,9 @@ def review_mapping(ctx: Context, record_id: str, decision: str, agent: str, comm
 
     ReviewConflict when it is not open for review (or another review came first),
     VersionMismatch when `if_match` (entity tags) does not name its current version."""
+    before = ctx.before_write()
     ctx.repo.review(record_id, decision, agent, comment, agent_label or None, if_match=if_match)
+    ctx.wrote(before, [record_id])
     return get_mapping(ctx, record_id)
 
 

@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 _FAILED = object()
+MISSING = object()      # what `peek` answers for an entry not kept
 
 
 class _Flight:
@@ -100,6 +101,20 @@ class Memo:
             self._lru.move_to_end(k)
             while len(self._lru) > self.limit:
                 self._lru.popitem(last=False)
+
+    def peek(self, token: object, kind: str, key: Hashable) -> Any:
+        """The value kept under (kind, key) for `token`, or MISSING (nothing is built)."""
+        k = (kind, key)
+        with self._lock:
+            if token != self._token:
+                return MISSING
+            if k in self._pinned:
+                return self._pinned[k]
+            return self._lru.get(k, MISSING)
+
+    def put(self, token: object, kind: str, key: Hashable, value: Any) -> None:
+        """Keep `value` under (kind, key) for `token`, as a build read at `token` would."""
+        self._store(token, (kind, key), value)
 
     def clear(self) -> None:
         """Forget every entry (builds in progress still answer their own waiters)."""

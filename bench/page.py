@@ -14,12 +14,22 @@ Prints p50 / p95 per view in milliseconds, as served (the app context's memo kep
 requests, as after the first visit) and, as the reference measured in the same run, the first
 request after a write (the memo dropped before each request: the mapping table and every query
 and computation of the view run again).
+
+Then, over a copy of the data directory (the store by a checkpoint, the rest by hard links; the
+data itself is never written), the first request of each view after a mapping proposal made
+through this process, as a reviewer meets it: views of the texts are kept, the mapping table is
+the kept one with that mapping read again (api.context.AppContext.carry). `--skip-after-write`
+leaves that section out.
 """
 from __future__ import annotations
 
+import os
+import shutil
 import statistics
 import sys
+import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,7 +37,10 @@ sys.path.insert(0, str(ROOT))
 
 from fastapi.testclient import TestClient  # noqa: E402
 
+from api import mappings as mapping_service  # noqa: E402
 from api.app import create_app  # noqa: E402
+from ingest.config import load_settings  # noqa: E402
+from ingest.store import open_store  # noqa: E402
 
 RU, BY, TK = "eli/ru/kodeks/1994/51-fz", "eli/by/kodeks/1998/218-z", "eli/ru/kodeks/2001/197-fz"
 HTML = {"Accept": "text/html"}
@@ -91,5 +104,42 @@ def main() -> None:
             print(f"{name:16s} n={len(served):3d}  {p50_p95(served)}   n={len(uncached):3d}  {p50_p95(uncached)}")
 
 
+AFTER_WRITE = ("search", "provision", "provision JSON", "reading: chapter", "redline", "gap register", "changes")
+
+
+def after_writes() -> None:
+    """The first request of each view after a proposal written through the app, on a copy."""
+    settings = load_settings()
+    with tempfile.TemporaryDirectory(prefix="lexmap-bench-") as tmp:
+        own = replace(settings, data_dir=Path(tmp))
+        for sub in ("index", "cache"):
+            if (settings.data_dir / sub).exists():
+                shutil.copytree(settings.data_dir / sub, own.data_dir / sub, copy_function=os.link)
+        store = open_store(settings)
+        store.snapshot(own.store_dir)
+        store.close()
+        app = create_app(own)
+        with TestClient(app) as c:
+            ctx = app.state.ctx
+            while c.get("/health").json().get("warm_up", {}).get("status") not in ("done", "failed"):
+                time.sleep(0.2)
+            agent = f"{own.base_iri}/agent/bench"
+            n = iter(range(200, 2000))
+
+            def propose() -> None:      # a RU article proposed as the counterpart of a BY one
+                i = next(n)
+                mapping_service.create_mapping(ctx.mappings, {
+                    "subject": f"{RU}/art_{i}", "object": f"{BY}/art_{i}", "relation": "intersects_with",
+                    "harmonization": "harmonized", "confidence": 0.5}, agent, "bench")
+            print(f"\nfirst request after a proposal written through this process (copy of the data, {tmp}):")
+            for name in AFTER_WRITE:
+                urls, repeat = VIEWS[name]
+                timed(c, name, urls, 1)
+                after = timed(c, name, urls, max(1, repeat // 3), drop=propose)
+                print(f"{name:16s} n={len(after):3d}  {p50_p95(after)}")
+
+
 if __name__ == "__main__":
     main()
+    if "--skip-after-write" not in sys.argv:
+        after_writes()

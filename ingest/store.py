@@ -59,8 +59,15 @@ class GraphStore(Protocol):
     def data_token(self) -> str:
         """A value that changes with every write to the data, cheap to read (cache keys)."""
 
-    def update(self, sparql: str) -> None:
-        """Run one SPARQL 1.1 update (one transaction); durable when it returns."""
+    def texts_token(self) -> str:
+        """A value that changes with every write that may change the legislation (acts, their
+        references and effects), but not with a write of mappings only (`update(..., texts=False)`):
+        what views of the texts are cached by. A store that cannot tell them apart returns its
+        data token."""
+
+    def update(self, sparql: str, texts: bool = True) -> None:
+        """Run one SPARQL 1.1 update (one transaction); durable when it returns. `texts=False`:
+        the update writes mappings only (the caller's promise), so the texts token stays."""
 
     def select(self, sparql: str) -> list[Row]:
         """Rows of a SELECT over the union graph, each value as its lexical form."""
@@ -125,6 +132,9 @@ class OxigraphStore:
         # Bumped after every write through this object: the SPARQL endpoint's
         # worker snapshots compare it to know when they are stale.
         self._generation, self._generation_lock = 0, threading.Lock()
+        # Bumped with it, except by writes of mappings only: the cached views of the texts
+        # (a provision's history, its references, the reading view) outlive a reviewer's write.
+        self._texts_generation = 0
         # Group commit: a flush makes every write committed before it durable, so a writer whose
         # write an ongoing or later flush covers does not flush again (see `_durable`).
         self._flushed, self._flush_lock = 0, threading.Lock()
@@ -282,15 +292,33 @@ class OxigraphStore:
         """How many writes went through this object; a snapshot of generation g holds them all."""
         return self._generation
 
-    def _wrote(self) -> int:
+    def _wrote(self, texts: bool = True) -> int:
         with self._generation_lock:
             self._generation += 1
+            self._texts_generation += texts
             return self._generation
 
     def data_token(self) -> str:
         """What changes with every write to the data: only this process can write an embedded
         store (RocksDB's lock), so the in-process write generation is exact and costs nothing."""
         return f"{id(self):x}-{self._generation}"
+
+    def texts_token(self) -> str:
+        """What changes with every write but those of mappings only (see GraphStore.texts_token)."""
+        return f"{id(self):x}-t{self._texts_generation}"
+
+    def writes_between(self, before: str, after: str) -> int | None:
+        """How many writes went through this store between two of its data tokens (None: not
+        two tokens of this store): 1 tells a writer that the write it made between reading
+        them was the only one, so what it kept for `before` plus its own change is the state
+        at `after` (api.context.AppContext.carry)."""
+        mine = f"{id(self):x}-"
+        if not (before.startswith(mine) and after.startswith(mine)):
+            return None
+        try:
+            return int(after[len(mine):]) - int(before[len(mine):])
+        except ValueError:
+            return None
 
     def _durable(self, generation: int) -> None:
         """Flush RocksDB so that write `generation` (and every earlier one) survives a crash;
@@ -323,7 +351,7 @@ class OxigraphStore:
     def graphs(self) -> list[str]:
         return sorted(g.value for g in self.store.named_graphs() if g.value != STATE_GRAPH)
 
-    def update(self, sparql: str) -> None:
+    def update(self, sparql: str, texts: bool = True) -> None:
         if self.read_only:
             raise StoreError("the store is open read-only; writes go through the running 'lexmap serve'")
         try:
@@ -332,7 +360,7 @@ class OxigraphStore:
         except (SyntaxError, OSError) as exc:
             raise StoreError(f"update failed: {exc}") from None
         finally:
-            generation = self._wrote()
+            generation = self._wrote(texts)
         self._durable(generation)   # a write acknowledged to a user survives a crash
 
     def _query(self, sparql: str):
@@ -602,8 +630,8 @@ class RemoteSparqlStore:
     def drop_graph(self, graph: str) -> None:
         self._update(f"DROP SILENT GRAPH {iriref(graph)}")
 
-    def update(self, sparql: str) -> None:
-        self._update(_prefixed(sparql))
+    def update(self, sparql: str, texts: bool = True) -> None:
+        self._update(_prefixed(sparql))      # one token for every write: see texts_token
 
     # ---- reads
     def count_graph(self, graph: str) -> int:
@@ -638,6 +666,12 @@ class RemoteSparqlStore:
                 return f"stamp:{value}"
         data = json.loads(self._post(_TOKEN_READ, JSON_RESULTS).content)
         return ",".join(sorted(b["t"]["value"] for b in data["results"]["bindings"])) or "-"
+
+    def texts_token(self) -> str:
+        """The data token: a shared store keeps one token for every write (a second one would
+        cost every reader a second read or a second stamp), so here a write of mappings also
+        drops the cached views of the texts."""
+        return self.data_token()
 
     def _post(self, sparql: str, accept: str) -> httpx.Response:
         try:

@@ -12,7 +12,7 @@ import pytest
 from api import compare, mappings as mapping_service
 from api.context import AppContext
 from ingest.identifiers import top_unit_of
-from ingest.mappings.model import HARMONIZATION, LIFECYCLE, NO_TERM_FOUND, RELATIONS
+from ingest.mappings.model import HARMONIZATION, LIFECYCLE, NO_TERM_FOUND, RELATIONS, Mapping
 from ingest.mappings.repository import Filters, MappingRepository
 from ingest.mappings.suggest import Suggester
 
@@ -99,6 +99,71 @@ def test_memo_is_dropped_by_a_write_even_one_made_during_its_build(own_store, in
     assert ctx.memo("w", 1, writing_build) == 5     # built before its own write: never served after it
     assert ctx.memo("k", 1, build) == 6
     assert ctx.memo("k", 1, build) == 6
+
+
+def test_views_of_the_texts_outlive_a_mapping_write_and_not_an_ingest(own_store, indexes):
+    """A reviewer's write drops the entries built from mappings (the mapping table) but keeps
+    those built from the texts alone (a provision's text, its history, references): the next
+    page after a review no longer reads the amendment notes again. A write of the texts drops both."""
+    settings, store = own_store
+    ctx = AppContext.build(settings, store, indexes["tantivy"])
+    builds: list[str] = []
+
+    def build(kind):
+        def make():
+            builds.append(kind)
+            return len(builds)
+        return make
+
+    text_value = ctx.memo("provision effects", ("w", "x"), build("text"))
+    other_value = ctx.memo("search counterparts", "k", build("mappings"))
+    table = ctx.mappings.table()
+    assert ctx.mappings.table() is table
+    body = {"subject": f"{RU}/art_200", "object": f"{BY}/art_201", "relation": "intersects_with",
+            "harmonization": "harmonized", "confidence": 0.5}
+    mapping_service.create_mapping(ctx.mappings, body, f"{settings.base_iri}/agent/test", "test")
+    assert ctx.memo("provision effects", ("w", "x"), build("text")) == text_value    # texts: kept
+    assert ctx.memo("search counterparts", "k", build("mappings")) != other_value    # mappings: dropped
+    assert builds == ["text", "mappings", "mappings"]
+    fresh = ctx.mappings.table()
+    assert fresh is not table and len(fresh.mappings) == len(table.mappings) + 1
+    store.replace_graph("urn:lexmap:test", "<urn:lexmap:a> <urn:lexmap:b> <urn:lexmap:c> .")
+    assert ctx.memo("provision effects", ("w", "x"), build("text")) != text_value    # a write of texts
+    assert builds == ["text", "mappings", "mappings", "text"]
+
+
+def test_a_mapping_written_here_updates_the_kept_table_as_reading_it_again_would(own_store, indexes, monkeypatch):
+    """The mapping table after this process's own write (a proposal, then its review) is the kept
+    table with that mapping read again — the same as reading every mapping afresh, without doing
+    so; after a write it did not make alone (here: a second write it did not carry) it is read whole."""
+    settings, store = own_store
+    ctx = AppContext.build(settings, store, indexes["tantivy"])
+    repo = MappingRepository(store, settings.base_iri)
+    reads: list[int] = []
+    whole = MappingRepository.table
+    monkeypatch.setattr(MappingRepository, "table", lambda self: reads.append(1) or whole(self))
+    before = ctx.mappings.table()
+    assert reads == [1]
+    body = {"subject": f"{RU}/art_200", "object": f"{BY}/art_201", "relation": "intersects_with",
+            "harmonization": "harmonized", "confidence": 0.5, "comment": "проверка"}
+    created = mapping_service.create_mapping(ctx.mappings, body, f"{settings.base_iri}/agent/ivanova", "Иванова")
+    carried = ctx.mappings.table()
+    assert reads == [1]                                              # not read again
+    assert carried.mappings == whole(repo).mappings and carried.acts == whole(repo).acts
+    assert len(carried.mappings) == len(before.mappings) + 1
+    mapping_service.review_mapping(ctx.mappings, created["id"], "accept", f"{settings.base_iri}/agent/petrov", None)
+    reviewed = ctx.mappings.table()
+    assert reads == [1]
+    assert reviewed.mappings == whole(repo).mappings
+    assert [m.lifecycle for m in reviewed.mappings if m.record_id == created["id"]] == ["accepted"]
+    assert (f"{settings.base_iri}/{RU}/art_200", f"{settings.base_iri}/{BY}/art_201") in \
+        reviewed.accepted_pairs(f"{settings.base_iri}/{RU}", f"{settings.base_iri}/{BY}")
+    # a write the context did not carry (straight to the repository): the next table is read whole
+    repo.create(Mapping(subject=f"{settings.base_iri}/{RU}/art_202", object=f"{settings.base_iri}/{BY}/art_203",
+                        relation="equal", harmonization="harmonized", confidence=0.7, author="x",
+                        mapping_date="2026-11-25", justification="semapv:ManualMappingCuration"),
+                f"{settings.base_iri}/agent/ivanova")
+    assert len(ctx.mappings.table().mappings) == len(reviewed.mappings) + 1 and reads == [1, 1]
 
 
 def _gap_row(result: dict, left_iri: str) -> dict:

@@ -318,8 +318,8 @@ def test_every_acknowledged_write_is_flushed(tmp_path):
     mine = threading.local()
     counted = store._wrote
 
-    def wrote() -> int:
-        mine.generation = counted()     # this thread's write's generation
+    def wrote(texts: bool = True) -> int:
+        mine.generation = counted(texts)     # this thread's write's generation
         return mine.generation
     store._wrote = wrote
     covered: list[bool] = []

@@ -89,14 +89,18 @@ def update(store, name: str, **values: Any) -> None:
     store.update(named(name).render(**values))
 
 
-def update_all(store, operations: Iterable[tuple[str, dict[str, Any]]]) -> None:
+def update_all(store, operations: Iterable[tuple[str, dict[str, Any]]], texts: bool = True) -> None:
     """Run named updates, each with its values, as one request: one transaction, all or
     nothing. Every value is bound before the request is sent, so a refused value
-    (InvalidTerm) leaves the store untouched."""
+    (InvalidTerm) leaves the store untouched. `texts=False`: they write mappings only
+    (GraphStore.texts_token stays)."""
     # each on a line of its own: a file's last line may be a comment
     text = "\n;\n".join(named(name).render(**values) for name, values in operations)
     if text:
-        store.update(text)
+        if texts:
+            store.update(text)
+        else:
+            store.update(text, texts=False)
 
 
 # ------------------------------------------------------------------ typed rows
