@@ -71,6 +71,8 @@ class AppContext:
     suggester: Suggester
     sparql: Any = None                       # api.sparql_endpoint.SparqlExecutor, made in the lifespan
     warm_up_state: WarmUp = field(default_factory=WarmUp)
+    # (data version, suggested links) the search's reranker weighs: api/pair_search._suggested_links
+    search_suggestions: tuple | None = None
     _version: object = None
     _acts: list[dict] | None = None
     _known: dict[str, set[str]] | None = None
@@ -83,6 +85,12 @@ class AppContext:
         """A context over an open store and backend (the app closes them if it opened them)."""
         return cls(settings=settings, store=store, backend=backend, thesaurus=Thesaurus.load(settings.thesaurus),
                    aliases=act_aliases(settings), suggester=Suggester(store, settings.bag_dir))
+
+    def search_counterparts(self):
+        """Each article's counterparts as the search's reranker weighs them (what every search
+        of the app passes to api.search.search: api.pair_search.search_counterparts)."""
+        from . import pair_search
+        return pair_search.search_counterparts(self)
 
     # ------------------------------------------------------------------ cache coherence
 
@@ -204,8 +212,9 @@ class AppContext:
         search's article vectors, the reranker's stem postings and the snippets' vocabulary (read
         from the cache, or built after an ingest), the suggestion profiles of mapped acts (a cold
         gap analysis takes seconds, a warm one ~1 s), every mapped act's articles' best suggestion
-        (what search hits show beside their mappings; ~3 s) and the draft check's act spaces and
-        definitions."""
+        (what search hits show beside their mappings; ~3 s), the counterparts the search's reranker
+        weighs (api/pair_search.search_counterparts; read from the cache, or ~10 s after an
+        ingest) and the draft check's act spaces and definitions."""
         thread = threading.Thread(target=self._warm_up, name="lexmap-warm-up", daemon=True)
         self.warm_up_state = WarmUp(status="running")
         thread.start()
@@ -226,6 +235,7 @@ class AppContext:
                 suggester.pair(a, b)
             from . import pair_search  # each search hit's best suggestion, ranked once
             pair_search.warm_counterparts(self)
+            pair_search.search_counterparts(self)    # ... and the counterparts the search's reranker weighs
             from . import drafts       # only the warm-up needs the draft check here
             drafts.warm_up(self)
         except Exception as exc:  # noqa: BLE001 - shown in /health and logged; requests then build on demand

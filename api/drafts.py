@@ -591,7 +591,7 @@ def checker_for(ctx) -> Checker:
                                      max_depth=ctx.settings.limits.query_max_depth)
         try:
             return search_service.search(ctx.store, ctx.backend, req, ctx.aliases, ctx.thesaurus,
-                                         ctx.known_filters())["results"]
+                                         ctx.known_filters(), ctx.search_counterparts)["results"]
         except search_service.SearchError:
             return []
     acts = ctx.acts()            # first: it refreshes the context (a new suggester after an ingest)

@@ -104,7 +104,8 @@ class Tools:
                                      status=split(status) or ("in_force",), date=_date(date),
                                      limit=min(limit, search_service.MAX_LIMIT), offset=offset,
                                      max_depth=ctx.settings.limits.query_max_depth)
-        result = search_service.search(ctx.store, ctx.backend, req, ctx.aliases, ctx.thesaurus, known)
+        result = search_service.search(ctx.store, ctx.backend, req, ctx.aliases, ctx.thesaurus, known,
+                                       ctx.search_counterparts)
         for r in result["results"]:
             r["eli"] = eli_of(r["iri"])
         return result

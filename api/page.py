@@ -232,7 +232,7 @@ def build_router() -> APIRouter:
                                          offset=max(0, offset), max_depth=ctx.settings.limits.query_max_depth)
             try:
                 results = search_service.search(ctx.store, ctx.backend, req, ctx.aliases, ctx.thesaurus,
-                                                ctx.known_filters())
+                                                ctx.known_filters(), ctx.search_counterparts)
             except search_service.SearchError as exc:
                 error = str(exc)
             cited = [i for c in (results or {}).get("citations", []) for i in c["iris"]]

@@ -21,7 +21,9 @@ PairError, a SearchError (400 problem+json through api/errors.py).
 from __future__ import annotations
 
 import html
+import json
 import re
+import threading
 from collections import defaultdict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
@@ -269,6 +271,63 @@ def warm_counterparts(ctx: AppContext) -> int:
             n += len(arts)
             _best_candidates(ctx, idx, arts, work, other)
     return n
+
+
+SUGGESTIONS_VERSION = "search suggestions 1"
+_SUGGESTING = threading.Lock()
+
+
+def _suggested_links(ctx: AppContext) -> tuple:
+    """(article, its suggested counterpart, calibrated probability) of every article of the acts
+    mappings pair, as `warm_counterparts` ranks them: kept in memory while the index stays, and on
+    disk under <data dir>/cache/search-suggestions keyed by what the index holds, so a restart
+    reads them (ms) instead of ranking them again (~10 s on the default corpus, once per ingest).
+    A review since does not rank them again: the reranker weighs them, the page shows fresh ones."""
+    version = ctx.data_version()
+    held = ctx.search_suggestions
+    if held is not None and held[0] == version:
+        return held[1]
+    with _SUGGESTING:                       # one ranking for concurrent first searches and the warm-up
+        held = ctx.search_suggestions
+        if held is not None and held[0] == version:
+            return held[1]
+        from ingest.index import derived
+
+        def fresh() -> list:
+            warm_counterparts(ctx)
+            return [[art, top_unit_of(c.iri), round(float(c.probability), 4)]
+                    for (art, _), c in pair_index(ctx).best.items() if c is not None and c.probability]
+        path = derived.cache_dir(ctx.backend, "search-suggestions") / \
+            f"{derived.index_digest(ctx.backend, SUGGESTIONS_VERSION)}.json"
+        def save(value: list, to) -> None:
+            derived.write_whole(to, lambda out: out.write(json.dumps(value).encode()))
+        links = derived.read_or_build(path, lambda f: json.loads(f.read_text()), fresh, save)
+        ctx.search_suggestions = (version, tuple((a, b, float(w)) for a, b, w in links or ()))
+        return ctx.search_suggestions[1]
+
+
+def search_counterparts(ctx: AppContext):
+    """Each article's counterparts as the search's reranker weighs them (ingest.index.rerank.
+    Counterparts over the article vectors' rows): its stored mappings (not rejected, not
+    "not related") by LINK_WEIGHT, and the suggester's best candidate in each act mappings
+    pair its act with, by its calibrated probability (`_suggested_links`). Built once per data
+    version (~1 s; a search then looks its candidates' rows up)."""
+    from ingest.index import rerank, semantic
+    vectors = semantic.article_vectors(ctx.backend)
+    if vectors is None:
+        return None
+    suggested = _suggested_links(ctx)
+
+    def build() -> rerank.Counterparts:
+        idx = pair_index(ctx)
+        links = [(art, ln.other, LINK_WEIGHT.get(ln.mapping.lifecycle, 0.0))
+                 for art, lns in idx.by_article.items() for ln in lns
+                 if ln.other is not None and ln.mapping.relation != "not_related"]
+        return rerank.Counterparts.build([(a, top_unit_of(b), w) for a, b, w in links] + list(suggested),
+                                         vectors.iris)
+    # data-wide (key None): a flood of distinct searches must not evict it; the article vectors
+    # change only with the index, which changes the data token too
+    return ctx.memo("reranker counterparts", None, build)
 
 
 def counterparts(ctx: AppContext, results: list[dict], suggest: bool = True) -> None:

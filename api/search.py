@@ -12,12 +12,14 @@ Bad requests raise SearchError (a 4xx).
 from __future__ import annotations
 
 import html
+import logging
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from collections.abc import Callable
 from typing import NamedTuple
 from itertools import accumulate, compress, count, filterfalse, islice
 
@@ -543,6 +545,7 @@ class Near(NamedTuple):
     floor: float                # the SEMANTIC_FLOOR-th nearest allowed article's cosine
     span: float                 # the nearest one's minus that (> 0)
     nearest: list[int]          # the rows of the NEAREST nearest allowed articles, nearest first
+    query: "np.ndarray"         # the query's unit vector
 
 
 # How many nearest articles `nearness` lists (the reranker's candidates beside the engine's).
@@ -575,7 +578,7 @@ def nearness(backend: SearchBackend, node: Node, filters: Filters) -> Near | Non
         k = min(NEAREST, floor_k)
         head = top[np.argpartition(-cos[top], k - 1)[:k]] if k < len(top) else top
         nearest = [int(r) for r in head[np.argsort(-cos[head], kind="stable")] if cos[r] > -2.0]
-    return Near(vectors, cos, c_floor, max(float(cos.max()) - c_floor, 1e-6), nearest)
+    return Near(vectors, cos, c_floor, max(float(cos.max()) - c_floor, 1e-6), nearest, qv)
 
 
 def _nearness_result(future) -> Near | None:
@@ -636,7 +639,7 @@ def rerank_enabled() -> bool:
 
 
 def rerank(backend: SearchBackend, node: Node, ranked: list[Hit], engine: dict[int, float],
-           near: Near | None) -> list[Hit]:
+           near: Near | None, counterparts: Callable[[], object] | None = None) -> list[Hit]:
     """The blended articles (best first): the model's `depth` first of them and its number of
     nearest articles in meaning ordered by the model (rerank.FEATURES), the others after them in
     the blended order. `engine`: id(hit) -> its score before the blend. A nearest article the
@@ -673,8 +676,15 @@ def rerank(backend: SearchBackend, node: Node, ranked: list[Hit], engine: dict[i
     known = rows >= 0
     x[known, 2] = np.maximum(0.0, (near.cos[rows[known]] - near.floor) / near.span)
     words = [w for _, surface in semantic.query_words(node) for w in rr.stems(surface)]
-    x[:, 3:6] = terms.features(words, rows)
+    f = terms.features(words, rows)
+    x[:, 3:6] = f[:, :3]
     x[:, 6] = terms.act_share(x, rows)
+    x[:, 7] = f[:, 3]
+    cps = _counterparts(counterparts, vectors)
+    if cps is not None:
+        # the counterparts' cosines: their rows only (another jurisdiction's, which the filter left out)
+        x[:, 8:10] = cps.features(rows, lambda r: semantic._matvec(vectors.matrix[r], near.query), near.floor,
+                                  near.span, terms, words)
     if RERANK_SINK is not None:
         RERANK_SINK.append(([vectors.iris[r] if r >= 0 else None for r in rows.tolist()], x))
     if m is None or not rerank_enabled():
@@ -686,6 +696,19 @@ def rerank(backend: SearchBackend, node: Node, ranked: list[Hit], engine: dict[i
     for h in rest:                      # below every candidate, in the blended order
         h.score = floor
     return out + rest
+
+
+def _counterparts(provider: Callable[[], object] | None, vectors):
+    """The counterparts `provider()` gives (a rerank.Counterparts), if they are of these article
+    vectors' rows; None without a provider (a plain search: the counterpart features are 0)."""
+    if provider is None:
+        return None
+    try:
+        cps = provider()
+    except Exception:      # noqa: BLE001 - e.g. the store unreachable: ranked without them, logged
+        logging.getLogger("lexmap.search").exception("counterparts unavailable; reranking without them")
+        return None
+    return cps if cps is not None and cps.iris is vectors.iris else None
 
 
 def _placeholders(backend: SearchBackend, page: list[Hit], filters: Filters) -> None:
@@ -718,9 +741,11 @@ def _collapse(pool: list[Hit], seen: set) -> list[Hit]:
 
 def search(store: GraphStore, backend: SearchBackend, req: Request,
            aliases: dict[str, str] | None = None, thesaurus: Thesaurus | None = None,
-           known: dict[str, set[str]] | None = None) -> dict:
+           known: dict[str, set[str]] | None = None, counterparts: Callable[[], object] | None = None) -> dict:
     """Run a search request; SearchError for a request that cannot be answered. `known`: the
     store's acts, jurisdictions and types when the caller keeps them (read from the store if not).
+    `counterparts`: gives each article's counterparts the reranker weighs (the app context's
+    `search_counterparts`); without it their features are 0.
 
     Ranks over the backend's candidates without their stored fields (article and place
     only), and reads, highlights and returns only the page shown."""
@@ -742,12 +767,13 @@ def search(store: GraphStore, backend: SearchBackend, req: Request,
     understood = understanding(backend)(node, thesaurus) if UNDERSTAND else Understood(node)
     node = understood.node
     with _IN_FLIGHT as alone:
-        return _answer(store, backend, req, filters, resolved, node, typed, understood, thesaurus, alone)
+        return _answer(store, backend, req, filters, resolved, node, typed, understood, thesaurus, alone,
+                       counterparts)
 
 
 def _answer(store: GraphStore, backend: SearchBackend, req: Request, filters: Filters, resolved: list,
             node: Node | None, typed: Node | None, understood: Understood, thesaurus: Thesaurus | None,
-            alone: bool) -> dict:
+            alone: bool, counterparts: Callable[[], object] | None = None) -> dict:
     """search() once the query is read: rank, page, highlight, count. `alone`: no other search
     runs in this process (counting and the cosines may then take another core)."""
     cited_iris = [iri for r in resolved for iri in r.iris]
@@ -778,7 +804,7 @@ def _answer(store: GraphStore, backend: SearchBackend, req: Request, filters: Fi
             best = ranked[0].score if ranked and ranked[0].score > 0 else 1.0
             engine = {id(h): h.score for h in ranked}
             near = _nearness_result(near)
-            ranked = rerank(backend, node, blend(ranked, near), engine, near)
+            ranked = rerank(backend, node, blend(ranked, near), engine, near, counterparts)
             seen.update(h.article for h in ranked)
             added = sum(h.doc is None and h.ref is None for h in ranked)
             floor = ranked[-1].score if ranked else 1.0

@@ -1,15 +1,17 @@
 """Fit search's reranker (ingest/index/rerank.py) on the dev part of the everyday sets, with
 k-fold cross-validation; prints the held-out figures beside search without the reranker.
 
-    .venv/bin/python bench/rerank.py [--folds 5] [--l2 0.01] [--candidates 50] [--write]
+    .venv/bin/python bench/rerank.py [--folds 5] [--l2 0.01] [--candidates 50] [--without F,G] [--write]
 
 Every dev query (all kinds: statute-worded and everyday, so the model keeps the former) is
 searched once per jurisdiction it is judged in, with the reranker off, and the features of its
 candidates are collected (api/search.RERANK_SINK): the engine's blended articles and the
-`--candidates` nearest in meaning. A linear model is fitted by a listwise softmax loss (the
-probability the model gives the accepted articles among the candidates; Adam, L2), folds by a
-hash of the query text (both jurisdictions of a query in the same fold). Printed: recall@10 and
-MRR per jurisdiction, everyday and statute-worded apart, for search as it is (no reranker) and
+`--candidates` nearest in meaning (each article's counterparts as an app context weighs
+them: api/pair_search.search_counterparts). A linear model is fitted by a listwise softmax
+loss (the probability the model gives the accepted articles among the candidates; Adam, L2),
+folds by a hash of the query text (both jurisdictions of a query in the same fold);
+`--without` holds features at 0 (an ablation: their fitted weights stay 0). Printed: recall@10
+and MRR per jurisdiction, everyday and statute-worded apart, for search as it is (no reranker) and
 for the held-out folds; then the project's own queries.toml ranked by the model fitted on all
 of dev (a check: it was not fitted on them). --write stores the model fitted on all of dev in
 ingest/index/rerank_model.json (the test part is never read here: bench/search.py measures it).
@@ -30,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 os.environ["LEXMAP_SEARCH_RERANK"] = "0"       # collect with the reranker off
 
 from api import search as S  # noqa: E402
+from api.context import AppContext  # noqa: E402
 from ingest.config import load_settings  # noqa: E402
 from ingest.index import rerank as rr  # noqa: E402
 from ingest.index.indexer import open_backend, sync  # noqa: E402
@@ -67,6 +70,9 @@ def collect(limit_candidates: int) -> list[Case]:
     th = Thesaurus.load(settings.thesaurus)
     backend = open_backend(settings, "tantivy")
     sync(store, backend)
+    # as the app: the reranker weighs the articles' counterparts (mappings and the suggester's best)
+    ctx = AppContext.build(settings, store, backend)
+    ctx.search_counterparts()
     known = S.known_values(store)
     base = settings.base_iri + "/"
     rr.CANDIDATES = limit_candidates
@@ -75,7 +81,8 @@ def collect(limit_candidates: int) -> list[Case]:
         for jur in jq.expected:
             S.RERANK_SINK = []
             try:
-                data = S.search(store, backend, S.Request(q=jq.q, jurisdiction=(jur,), limit=10), None, th, known)
+                data = S.search(store, backend, S.Request(q=jq.q, jurisdiction=(jur,), limit=10), None, th, known,
+                                ctx.search_counterparts)
             except S.SearchError:
                 data = None
             cases.append(Case(jq, jur, base, data, S.RERANK_SINK[-1] if S.RERANK_SINK else None))
@@ -128,9 +135,16 @@ def main() -> int:
     ap.add_argument("--candidates", type=int, default=50, help="nearest articles in meaning added")
     ap.add_argument("--depth", type=int, default=rr.DEPTH, help="the engine's blended articles reranked")
     ap.add_argument("--write", action="store_true", help=f"store the model fitted on all of dev in {rr.MODEL_PATH.name}")
+    ap.add_argument("--without", default="", help="features left out (comma-separated names): held at 0")
     args = ap.parse_args()
     rr.DEPTH = args.depth
     cases = collect(args.candidates)
+    unknown = [f for f in args.without.split(",") if f and f not in rr.FEATURES]
+    if unknown:
+        ap.error(f"--without: no feature {unknown[0]!r}; the features are {', '.join(rr.FEATURES)}")
+    off = [rr.FEATURES.index(f) for f in args.without.split(",") if f]
+    for c in cases:
+        c.x[:, off] = 0.0
     dev = [c for c in cases if not c.own]
     own = [c for c in cases if c.own]
     fold = {c.q: int(hashlib.sha1(c.q.encode()).hexdigest(), 16) % args.folds for c in dev}

@@ -47,6 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from api import search as S  # noqa: E402
+from api.context import AppContext  # noqa: E402
 from ingest.config import load_settings  # noqa: E402
 from ingest.index.documents import act_documents  # noqa: E402
 from ingest.index.indexer import open_backend, sync  # noqa: E402
@@ -56,6 +57,15 @@ from ingest.index.relevance import (EVERYDAY_KINDS, KINDS, STATUTE_KINDS, Judged
 from ingest.store import open_store  # noqa: E402
 from tests import search_reference  # noqa: E402
 
+
+
+# Each backend's app context's counterparts, which the reranker weighs as in the app (set in main).
+COUNTERPARTS: dict[int, object] = {}
+
+
+def service_search(store, backend, req, aliases, th, known=None) -> dict:
+    """api.search.search as the app calls it: with the backend's app context's counterparts."""
+    return S.search(store, backend, req, aliases, th, known, COUNTERPARTS.get(id(backend)))
 
 def pct(xs: list[float], p: float) -> float:
     xs = sorted(xs)
@@ -155,7 +165,7 @@ def tantivy_latency(store, backend, queries: list[str], th, known) -> None:
     for q, eq in zip(queries, engine_q):   # warm the postings and the analysis (a running server's
         if eq is not None:                 # vocabulary) once for all three, untimed
             searcher.search(eq, limit=60, count=False)
-        for fn in (S.search, search_reference.search):
+        for fn in (service_search, search_reference.search):
             try:
                 fn(store, backend, S.Request(q=q), None, th, known)
             except S.SearchError:
@@ -177,7 +187,7 @@ def tantivy_latency(store, backend, queries: list[str], th, known) -> None:
         cpu[name].append(time.process_time() - c)
 
     for n, (q, eq) in enumerate(zip(queries, engine_q)):
-        pair = [("service", S.search), ("reference", search_reference.search)]
+        pair = [("service", service_search), ("reference", search_reference.search)]
         for name, fn in pair[::1 - 2 * (n % 2)]:       # who goes first alternates
             timed(name, lambda: fn(store, backend, S.Request(q=q), None, th, known))
         if eq is not None:
@@ -284,7 +294,7 @@ def understanding_cost(store, backend, queries: list[str], questions: list[str],
             for on in (True, False):
                 S.UNDERSTAND = on
                 try:
-                    S.search(store, backend, S.Request(q=q), None, th, known)
+                    service_search(store, backend, S.Request(q=q), None, th, known)
                 except S.SearchError:
                     pass
         backend.reload()
@@ -296,7 +306,7 @@ def understanding_cost(store, backend, queries: list[str], questions: list[str],
                 S.UNDERSTAND = on
                 t, c = time.perf_counter(), time.process_time()
                 try:
-                    S.search(store, backend, S.Request(q=q), None, th, known)
+                    service_search(store, backend, S.Request(q=q), None, th, known)
                 except S.SearchError:
                     pass
                 times[on].append(time.perf_counter() - t)
@@ -496,6 +506,11 @@ def main() -> int:
         if done:
             print(f"built the {name} index: {sum(done.values())} documents in {time.perf_counter() - t:.1f} s")
         backends[name] = b
+    # as the app: the reranker weighs each article's counterparts (an app context's, warmed up)
+    for b in backends.values():
+        ctx = AppContext.build(settings, store, b)
+        ctx.search_counterparts()
+        COUNTERPARTS[id(b)] = ctx.search_counterparts
     if args.latency_only:
         known = S.known_values(store)
         queries = list(dict.fromkeys(latency_queries(store, judged)))
@@ -513,7 +528,7 @@ def main() -> int:
     def lexmap_fn(name: str):
         def fn(q: str, jur: str) -> list[str]:
             try:
-                data = S.search(store, backends[name], S.Request(q=q, jurisdiction=(jur,), limit=10), None, th)
+                data = service_search(store, backends[name], S.Request(q=q, jurisdiction=(jur,), limit=10), None, th)
             except S.SearchError:          # a query of stop words only
                 return []
             return [r["article"]["iri"][len(base):] for r in data["results"]]
@@ -541,7 +556,7 @@ def main() -> int:
     lat = {}
     engines_timed = [("fts5 all words", lambda q: fts.search(q, "ru") + fts.search(q, "by"))]
     if not args.skip_whoosh:
-        engines_timed.append(("whoosh", lambda q: S.search(store, backends["whoosh"], S.Request(q=q), None, th, known)))
+        engines_timed.append(("whoosh", lambda q: service_search(store, backends["whoosh"], S.Request(q=q), None, th, known)))
     for name, fn in engines_timed:
         times = []
         for q in queries:

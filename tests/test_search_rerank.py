@@ -25,12 +25,16 @@ def test_features_are_bm25_and_coverage_of_the_whole_article():
     terms = rerank.ArticleTerms.build(_docs()).place(np.array(["ru"] * 3), np.array(["a", "a", "b"]))
     q = rerank.stems("залог поручитель")
     x = terms.features(q, np.array([0, 1, 2, -1]))
-    assert x.shape == (4, 3)
+    assert x.shape == (4, 4)
     assert x[:, 0].max() == pytest.approx(1.0) and x[0, 0] > x[2, 0] > 0   # three "залог" beat one
     assert x[0, 2] > 0 and x[2, 2] == 0          # "залог" in the first heading only
     assert x[0, 1] + x[1, 1] == pytest.approx(1.0)   # each holds one of the two (idf-weighted) stems
     assert x[2, 1] == pytest.approx(x[0, 1])
     assert not x[3].any()                        # no article: nothing
+    # the query names the whole heading "Залог"; "Поручительство" is not "поручитель"
+    assert x[:, 3].tolist() == [1.0, 0.0, 0.0, 0.0]
+    assert terms.features(rerank.stems("залог вещи"), np.array([0]))[0, 3] == 1.0
+    assert terms.features(rerank.stems("неустойка"), np.array([2]))[0, 3] == 1.0
     assert not terms.features(rerank.stems("ипотека"), np.array([0, 1])).any()
 
 
@@ -101,3 +105,69 @@ def test_the_stem_postings_are_cached_per_index_state(search_env):
     files = list((backend.directory.parent.parent / "cache" / "search-terms").glob("*.npz"))
     assert len(files) == 1
     assert rerank.article_terms(backend, vectors) is terms
+
+
+def test_counterparts_take_the_best_link_weighted_of_the_other_side():
+    iris = ["by/1", "by/2", "by/3", "ru/1", "ru/2"]            # a jurisdiction's rows together, as the vectors'
+    cps = rerank.Counterparts.build([("ru/1", "by/1", 1.0), ("ru/1", "by/2", 0.5), ("by/3", "ru/2", 0.4),
+                                     ("ru/2", "by/3", 0.9), ("ru/1", "gone", 1.0)], iris)
+    assert len(cps) == 6                          # both ways; of by/3~ru/2 the heavier (0.9) stands
+    terms = rerank.ArticleTerms.build(
+        [{"title": "Залог", "text": "Залог вещи"}, {"title": "Неустойка"}, {"title": "Аренда"},
+         {"title": "Залог"}, {"title": "Аренда"}]).place(np.array(["by"] * 3 + ["ru"] * 2),
+                                                          np.array(["b", "b", "b", "a", "a"]))
+    cos = np.array([0.9, 0.5, 0.2, 0.0, 0.0], np.float32)
+    x = cps.features(np.array([3, 4, 0, -1]), lambda r: cos[r], 0.1, 0.8, terms, rerank.stems("залог"))
+    assert x.shape == (4, 2)
+    # ru/1: by/1 (cosine 0.9 -> 1.0, holds "залог") fully; by/2 (0.5 -> 0.5) at half weight is less
+    assert x[0].tolist() == pytest.approx([1.0, 1.0])
+    # ru/2: by/3 at 0.9, cosine 0.2 -> 0.125, no "залог"
+    assert x[1].tolist() == pytest.approx([0.9 * 0.125, 0.0])
+    # by/1: ru/1 holds "залог", its cosine (0) is below the floor
+    assert x[2].tolist() == pytest.approx([0.0, 1.0])
+    assert not x[3].any()
+
+
+def _row(vectors, eli: str) -> int:
+    return next(i for i, iri in enumerate(vectors.iris) if iri.endswith("/" + eli))
+
+
+def test_the_apps_counterparts_are_its_mappings_and_the_suggesters_best(client):
+    from api import pair_search
+    ctx = client.app.state.ctx
+    pair_search.warm_counterparts(ctx)
+    cps = pair_search.search_counterparts(ctx)
+    vectors = semantic.article_vectors(ctx.backend)
+    assert cps is not None and cps.iris is vectors.iris
+    ru, by = _row(vectors, "eli/ru/kodeks/2001/197-fz/art_70"), _row(vectors, "eli/by/kodeks/1999/296-z/art_28")
+    # the reviewed mapping ТК РФ 70 ~ ТК РБ 28 (probation) counts fully, both ways
+    for a, b in ((ru, by), (by, ru)):
+        lo, hi = cps.starts[a], cps.starts[a + 1]
+        assert cps.weight[lo:hi][cps.rows[lo:hi] == b].tolist() == [1.0]
+    src = np.repeat(np.arange(len(vectors.iris)), np.diff(cps.starts))
+    assert (vectors.jurisdiction[src] != vectors.jurisdiction[cps.rows]).all()
+    # suggestions count by their calibrated probability (far more of them than mappings)
+    suggested = (cps.weight > 0) & (cps.weight < 0.8)
+    assert suggested.sum() > 1000 and (cps.weight <= 1.0).all()
+
+
+def test_the_reranker_weighs_counterparts_and_named_headings(client):
+    from api import pair_search
+    pair_search.warm_counterparts(client.app.state.ctx)
+    S.RERANK_SINK = []
+    try:
+        client.get("/search", params={"q": "испытательный срок при приеме на работу", "jurisdiction": "by"})
+        client.get("/search", params={"q": "необходимая оборона", "jurisdiction": "ru"})
+        (probation_iris, probation), (defence_iris, defence) = S.RERANK_SINK[-2:]
+    finally:
+        S.RERANK_SINK = None
+    f = {name: k for k, name in enumerate(rerank.FEATURES)}
+    # ТК РБ 28 says "предварительное испытание"; its counterpart ТК РФ 70 "испытание при приеме на работу"
+    at = next(k for k, iri in enumerate(probation_iris) if iri and iri.endswith("/eli/by/kodeks/1999/296-z/art_28"))
+    assert probation[at, f["cp_coverage"]] > probation[at, f["coverage"]] and probation[at, f["cp_dense"]] > 0
+    named = {iri.rsplit("/eli/", 1)[1]: x for iri, x in zip(defence_iris, defence[:, f["title_named"]]) if iri}
+    assert named["ru/kodeks/1996/63-fz/art_37"] == 1.0              # "Необходимая оборона"
+    assert named["ru/kodeks/1996/14-fz/art_1066"] == 0.0            # "... в состоянии необходимой обороны"
+    top = client.get("/search", params={"q": "испытательный срок при приеме на работу", "jurisdiction": "by",
+                                        "limit": 3}).json()["results"]
+    assert any(r["article"]["iri"].endswith("/eli/by/kodeks/1999/296-z/art_28") for r in top)

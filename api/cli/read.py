@@ -66,7 +66,8 @@ def cmd_search(args: argparse.Namespace, ctx: CliContext) -> int:
                                              act=split(args.act or []), type=split(args.type or []),
                                              status=split(args.status or []) or ("in_force",), date=args.date,
                                              limit=args.limit, offset=args.offset)
-                data = search_service.search(store, backend, req, app.aliases, app.thesaurus)
+                data = search_service.search(store, backend, req, app.aliases, app.thesaurus,
+                                             counterparts=app.search_counterparts)
                 if not args.no_counterparts:
                     pair_search.counterparts(app, data["results"])
         except search_service.SearchError as exc:

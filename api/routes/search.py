@@ -51,7 +51,8 @@ def search(request: Request, q: str = Query(..., description="words, \"phrases\"
     req = search_service.Request(q=q, jurisdiction=split(jurisdiction), act=split(act), type=split(type),
                                  status=split(status) or ("in_force",), date=checked_date(date), limit=limit,
                                  offset=offset, max_depth=ctx.settings.limits.query_max_depth)
-    answer = search_service.search(ctx.store, ctx.backend, req, ctx.aliases, ctx.thesaurus, known)
+    answer = search_service.search(ctx.store, ctx.backend, req, ctx.aliases, ctx.thesaurus, known,
+                                   ctx.search_counterparts)
     if counterparts:
         pair_search.counterparts(ctx, answer["results"])
     # The answer is plain JSON values: serialised once by orjson, not walked by jsonable_encoder first.

@@ -17,14 +17,25 @@ ones and the CANDIDATES nearest in meaning — by a linear model of a few featur
 - ``coverage`` and ``title_coverage``: the idf-weighted share of the query's stems the article
   (its heading) holds;
 - ``act_share``: the share of the engine's SHARE_OF first and the SHARE_OF nearest candidates
-  that come from the article's act (a question's answers cluster in the code it is about).
+  that come from the article's act (a question's answers cluster in the code it is about);
+- ``title_named``: 1 when the query holds every stem of the article's heading ("необходимая
+  оборона" names "Необходимая оборона", "оферта и акцепт" names "Оферта"): the article a
+  lawyer names by its heading, rather than the longer ones that mention it;
+- ``cp_dense`` and ``cp_coverage``: the article's counterparts in the other jurisdiction
+  (`Counterparts`: reviewed mappings, and the mapping suggester's best candidate weighted by
+  its calibrated probability) vouch for it: the best, times the link's weight, of their
+  cosine with the query (rescaled as ``dense``) and of their coverage of the query's stems.
+  Both codes' wordings then count ("испытательный срок" is the BY heading's "предварительное
+  испытание" and the RU one's "испытание при приеме на работу").
 
 The weights are fitted on the development part of the everyday sets with a listwise softmax
 loss and k-fold cross-validation by `bench/rerank.py` (`--write` stores them in
 rerank_model.json beside this module). The stems of every article in force are kept as
 postings over the article vectors' rows, built from the index's stored documents in ~3 s and
 cached on disk like the vectors (derived.py); a query computes its features for its few hundred
-candidates only (~0.3 ms).
+candidates only (~0.3 ms, and ~0.25 ms more for their counterparts' rows, measured interleaved
+with and without them). Without counterparts (a search not given the app context's
+`search_counterparts`: api/search.search) their two features are 0 and the other weights still rank.
 """
 from __future__ import annotations
 
@@ -41,7 +52,8 @@ from .analysis import STOP_WORDS, _stemmer
 from .backend import SearchBackend
 from .derived import PerIndex
 
-FEATURES = ("engine", "engine_rank", "dense", "bm25", "coverage", "title_coverage", "act_share")
+FEATURES = ("engine", "engine_rank", "dense", "bm25", "coverage", "title_coverage", "act_share", "title_named",
+            "cp_dense", "cp_coverage")
 MODEL_PATH = Path(__file__).with_name("rerank_model.json")
 TERMS_VERSION = "1"
 # Okapi BM25 as rank_bm25 (the baseline of bench/search.py) has it.
@@ -125,15 +137,18 @@ class ArticleTerms:
                         int(np.searchsorted(jurisdiction, j, side="right"))) for j in np.unique(jurisdiction)]
         self.avg = {s: float(self.length[s[0]:s[1]].mean()) or 1.0 for s in self.slices}
         self.act_id = np.unique(act, return_inverse=True)[1].astype(np.int64)
+        # the distinct stems of each heading (its title postings)
+        self.title_length = np.bincount(self.title_rows, minlength=len(self.length)).astype(np.int64)
         return self
 
     def features(self, query: list[str], rows: np.ndarray) -> np.ndarray:
-        """(len(rows), 3) for the given rows (-1: no article, all 0): BM25 of the query's stems
+        """(len(rows), 4) for the given rows (-1: no article, all 0): BM25 of the query's stems
         over the whole article (idf and mean length of its jurisdiction) / the best of the rows
-        of that jurisdiction, and the idf-weighted share of the stems the article and its
-        heading hold. Only the rows asked for are looked up: the stems' postings are joined into
-        one sorted array of keys (stem's place x rows + row), searched once for all of them."""
-        out = np.zeros((len(rows), 3), np.float32)
+        of that jurisdiction, the idf-weighted share of the stems the article and its heading
+        hold, and 1 where the query holds every stem of the heading (`title_named`). Only the
+        rows asked for are looked up: the stems' postings are joined into one sorted array of
+        keys (stem's place x rows + row), searched once for all of them."""
+        out = np.zeros((len(rows), 4), np.float32)
         stems_ = list(dict.fromkeys(query))
         ok = rows >= 0
         if not stems_ or not ok.any():
@@ -174,13 +189,16 @@ class ArticleTerms:
         total = np.where(total > 0, total, 1.0)
         best = np.zeros(len(self.slices), np.float32)
         np.maximum.at(best, sl, bm)
-        x = np.zeros((len(r), 3), np.float32)
+        x = np.zeros((len(r), 4), np.float32)
         x[:, 0] = bm / np.maximum(best[sl], 1e-6)
         x[:, 1] = (idf * hit).sum(0) / total
         if t_keys:
             tk = np.concatenate(t_keys).astype(np.int64, copy=False)       # sorted: places ascend
             t_at = np.minimum(np.searchsorted(tk, want), len(tk) - 1)
-            x[:, 2] = (idf * (tk[t_at] == want)).sum(0) / total
+            in_title = tk[t_at] == want
+            x[:, 2] = (idf * in_title).sum(0) / total
+            heading = self.title_length[r]
+            x[:, 3] = (heading > 0) & (in_title.sum(0) == heading)
         out[ok] = x
         return out
 
@@ -196,6 +214,67 @@ class ArticleTerms:
         counts = np.bincount(chosen[chosen >= 0], minlength=int(self.act_id.max()) + 1 if len(self.act_id) else 1)
         share = counts[np.maximum(acts, 0)] / max(len(engine) + len(dense), 1)
         return np.where(acts >= 0, share, 0.0).astype(np.float32)
+
+
+@dataclass
+class Counterparts:
+    """Each article row's counterparts in the other jurisdiction (rows of the same article
+    vectors) and how much each link vouches for the pair (a reviewed mapping 1, a suggestion
+    its calibrated probability). Built from the mapping table once per data version by the
+    app (api/pair_search.search_counterparts): a query only looks its candidates' rows up."""
+
+    starts: np.ndarray             # (n_rows + 1,) int64: row r's counterparts are [starts[r], starts[r+1])
+    rows: np.ndarray               # int64: the counterpart rows
+    weight: np.ndarray             # float32
+    iris: list                     # the article vectors' iris the rows are of (checked before use)
+
+    @classmethod
+    def build(cls, links, iris: list[str]) -> "Counterparts":
+        """From (article IRI, article IRI, weight) links, read both ways; a link naming an
+        article the rows do not hold (repealed, not ingested) is left out, and of two links
+        between the same articles the heavier stands."""
+        row = {iri: i for i, iri in enumerate(iris)}
+        best: dict[tuple[int, int], float] = {}
+        for a, b, w in links:
+            ra, rb = row.get(a), row.get(b)
+            if ra is None or rb is None or ra == rb or w <= 0:
+                continue
+            for k in ((ra, rb), (rb, ra)):
+                if w > best.get(k, 0.0):
+                    best[k] = w
+        pairs = sorted(best)
+        src = np.array([a for a, _ in pairs], np.int64)
+        starts = np.searchsorted(src, np.arange(len(iris) + 1), side="left").astype(np.int64)
+        return cls(starts, np.array([b for _, b in pairs], np.int64),
+                   np.array([best[k] for k in pairs], np.float32), iris)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def features(self, rows: np.ndarray, cosines, floor: float, span: float, terms: ArticleTerms,
+                 query: list[str]) -> np.ndarray:
+        """(len(rows), 2) for the candidates' rows (-1: none): the best, times the link's weight,
+        among each one's counterparts of their cosine with the query rescaled by the query
+        jurisdiction's `floor` and `span` (`cosines(rows)` gives the raw ones), and of their
+        idf-weighted coverage of the query's stems (idf of the counterpart's jurisdiction)."""
+        out = np.zeros((len(rows), 2), np.float32)
+        ok = np.flatnonzero(rows >= 0)
+        if not len(ok) or not len(self.rows):
+            return out
+        lo, hi = self.starts[rows[ok]], self.starts[rows[ok] + 1]
+        n = hi - lo
+        total = int(n.sum())
+        if not total:
+            return out
+        owner = np.repeat(ok, n)
+        # the positions lo..hi-1 of every candidate, one array
+        at = np.repeat(lo - (np.cumsum(n) - n), n) + np.arange(total)
+        other, w = self.rows[at], self.weight[at]
+        vals = np.empty((total, 2), np.float32)
+        vals[:, 0] = np.maximum(0.0, (cosines(other) - floor) / span)
+        vals[:, 1] = terms.features(query, other)[:, 1]
+        np.maximum.at(out, owner, vals * w[:, None])
+        return out
 
 
 _HELD: PerIndex[tuple[str, ArticleTerms | None]] = PerIndex()
