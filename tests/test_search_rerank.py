@@ -171,3 +171,25 @@ def test_the_reranker_weighs_counterparts_and_named_headings(client):
     top = client.get("/search", params={"q": "испытательный срок при приеме на работу", "jurisdiction": "by",
                                         "limit": 3}).json()["results"]
     assert any(r["article"]["iri"].endswith("/eli/by/kodeks/1999/296-z/art_28") for r in top)
+
+
+def test_a_flood_of_distinct_searches_does_not_evict_the_counterparts(client, monkeypatch):
+    """The counterparts the reranker weighs are built once per data version and kept as a
+    data-wide memo entry: distinct requests between searches, far more than the memo keeps, never
+    make a search rebuild them (each rebuild reads every mapping's counterparts again)."""
+    from api import pair_search
+    ctx = client.app.state.ctx
+    assert client.get("/search", params={"q": "договор"}).status_code == 200   # the app's first use
+    pair_search.search_counterparts(ctx)
+    builds: list[int] = []
+    real = rerank.Counterparts.build
+    monkeypatch.setattr(rerank.Counterparts, "build", classmethod(lambda cls, *a: builds.append(1) or real(*a)))
+    monkeypatch.setattr(ctx._memo, "limit", 3)          # a small LRU: the flood below overflows it
+    before = ctx.search_counterparts()
+    words = ["залог", "аренда", "дарение", "наследство", "кража", "отпуск", "алименты", "неустойка"]
+    for k, w in enumerate(words):
+        assert client.get("/search", params={"q": w}).status_code == 200
+        for n in range(4):        # between searches, other requests' entries (provisions, analyses …)
+            ctx.memo("flood", (k, n), lambda: None)
+    assert len(ctx._memo._lru) <= 3                     # the requests' entries did overflow it
+    assert ctx.search_counterparts() is before and builds == []
