@@ -32,8 +32,8 @@ log = logging.getLogger("lexmap.api")
 T = TypeVar("T")
 MEMO_ENTRIES = 512      # request-keyed memo entries kept (least recently used go first)
 # Memo kinds built from the legislation's texts alone (never from mappings, reviews or the
-# suggester): kept by the texts token, so a reviewer's write does not drop them. Each was
-# checked to read no mapping; a kind missing here is only rebuilt more often than needed.
+# suggester): a memo family kept by the texts token, so a reviewer's write does not drop them.
+# Each was checked to read no mapping; a kind missing here is only rebuilt more often than needed.
 TEXT_KINDS = frozenset({
     "resource",                   # resources.get_act: a provision's or act's text (mappings added after)
     "provision-references",       # reflinks.for_provision: its references and what cites it
@@ -78,7 +78,6 @@ class AppContext:
     _known: dict[str, set[str]] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _memo: Memo = field(default_factory=lambda: Memo(MEMO_ENTRIES))
-    _text_memo: Memo = field(default_factory=lambda: Memo(MEMO_ENTRIES))
 
     @classmethod
     def build(cls, settings: Settings, store: GraphStore, backend: SearchBackend) -> "AppContext":
@@ -131,14 +130,12 @@ class AppContext:
         The token is read before the build: a write during the build gives a new token, so
         what the build may have read before the write is never served after it. Values are
         shared between requests: callers must not change them. A kind in TEXT_KINDS is kept
-        by the texts token instead, in a memo of its own."""
-        if kind in TEXT_KINDS:
-            token, memo = self.texts_token(), self._text_memo
-        else:
-            token, memo = self.data_token(), self._memo
+        by the texts token instead (a memo family of its own)."""
+        texts = kind in TEXT_KINDS
+        token = self.texts_token() if texts else self.data_token()
         if token is None:
             return build()
-        return memo.get(token, kind, key, build)
+        return self._memo.get(token, kind, key, build, family=texts)
 
     def carry(self, before: object, kind: str, key: Hashable, derive: Callable[[Any], Any]) -> bool:
         """After a write this process made having read the data token `before`: when the store
@@ -151,17 +148,16 @@ class AppContext:
         if before is None or after is None or before[0] != after[0] or between is None \
                 or between(before[1], after[1]) != 1:
             return False
-        memo = self._text_memo if kind in TEXT_KINDS else self._memo
-        old = memo.peek(before, kind, key)
+        texts = kind in TEXT_KINDS
+        old = self._memo.peek(before, kind, key, family=texts)
         if old is MISSING:
             return False
-        memo.put(after, kind, key, derive(old))
+        self._memo.put(after, kind, key, derive(old), family=texts)
         return True
 
     def drop_memo(self) -> None:
         """Forget every memo entry (the benches time the uncached path with it)."""
         self._memo.clear()
-        self._text_memo.clear()
 
     def refresh(self) -> None:
         """Drop every cache if an ingest changed the data since they were built."""
@@ -177,7 +173,6 @@ class AppContext:
         self._acts = None
         self._known = None
         self._memo.clear()
-        self._text_memo.clear()
         self.suggester = Suggester(self.store, self.settings.bag_dir)
         self.backend.refresh_if_changed()
 

@@ -2,7 +2,10 @@
 
 Entries are keyed by (kind, key) and stamped with the data token read before they were
 built (api.context.AppContext.data_token); the first entry stored under a new token drops
-every older one, since none of them is ever read again.
+every older one, since none of them is ever read again. Entries may belong to a *family*
+with a token of its own (the views of the texts alone follow the texts token, which a write
+of mappings leaves): a new token then drops only its family's entries. All families share
+the one bound.
 
 Two kinds of entry, so a stranger's flood of distinct requests cannot evict what every
 request needs:
@@ -42,27 +45,28 @@ class _Flight:
 
 
 class Memo:
-    """Built values under (kind, key), valid for one data token; thread-safe."""
+    """Built values under (kind, key), valid for one data token of their family; thread-safe."""
 
     def __init__(self, limit: int):
         self.limit = limit
-        self._token: object = None
-        self._pinned: dict[tuple[str, Hashable], Any] = {}
-        self._lru: OrderedDict[tuple[str, Hashable], Any] = OrderedDict()
-        self._flights: dict[tuple[str, Hashable], _Flight] = {}
+        self._tokens: dict[Hashable, object] = {}          # family -> the token its entries are for
+        # entries under (family, kind, key)
+        self._pinned: dict[tuple[Hashable, str, Hashable], Any] = {}
+        self._lru: OrderedDict[tuple[Hashable, str, Hashable], Any] = OrderedDict()
+        self._flights: dict[tuple[Hashable, str, Hashable], _Flight] = {}
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._pinned) + len(self._lru)
 
-    def get(self, token: object, kind: str, key: Hashable, build: Callable[[], T]) -> T:
-        """The value under (kind, key) built for `token`: kept, being built by another request
-        (then waited for), or built now. `token` is read by the caller *before* this call, so
-        a write during the build stamps the next request with a newer token and what this
-        build read is never served after the write."""
-        k = (kind, key)
+    def get(self, token: object, kind: str, key: Hashable, build: Callable[[], T], family: Hashable = None) -> T:
+        """The value under (kind, key) built for `token` (of `family`): kept, being built by
+        another request (then waited for), or built now. `token` is read by the caller *before*
+        this call, so a write during the build stamps the next request with a newer token and
+        what this build read is never served after the write."""
+        k = (family, kind, key)
         with self._lock:
-            if token == self._token:
+            if token == self._tokens.get(family):
                 if k in self._pinned:
                     return self._pinned[k]
                 if k in self._lru:
@@ -88,13 +92,15 @@ class Memo:
         self._store(token, k, value)
         return value
 
-    def _store(self, token: object, k: tuple[str, Hashable], value: Any) -> None:
+    def _store(self, token: object, k: tuple[Hashable, str, Hashable], value: Any) -> None:
         with self._lock:
-            if token != self._token:
-                self._pinned.clear()
-                self._lru.clear()
-                self._token = token
-            if k[1] is None:
+            family = k[0]
+            if token != self._tokens.get(family):      # the family's older entries are never read again
+                for held in (self._pinned, self._lru):
+                    for old in [e for e in held if e[0] == family]:
+                        del held[old]
+                self._tokens[family] = token
+            if k[2] is None:
                 self._pinned[k] = value
                 return
             self._lru[k] = value
@@ -102,19 +108,19 @@ class Memo:
             while len(self._lru) > self.limit:
                 self._lru.popitem(last=False)
 
-    def peek(self, token: object, kind: str, key: Hashable) -> Any:
-        """The value kept under (kind, key) for `token`, or MISSING (nothing is built)."""
-        k = (kind, key)
+    def peek(self, token: object, kind: str, key: Hashable, family: Hashable = None) -> Any:
+        """The value kept under (kind, key) for `token` (of `family`), or MISSING (nothing is built)."""
+        k = (family, kind, key)
         with self._lock:
-            if token != self._token:
+            if token != self._tokens.get(family):
                 return MISSING
             if k in self._pinned:
                 return self._pinned[k]
             return self._lru.get(k, MISSING)
 
-    def put(self, token: object, kind: str, key: Hashable, value: Any) -> None:
-        """Keep `value` under (kind, key) for `token`, as a build read at `token` would."""
-        self._store(token, (kind, key), value)
+    def put(self, token: object, kind: str, key: Hashable, value: Any, family: Hashable = None) -> None:
+        """Keep `value` under (kind, key) for `token` (of `family`), as a build read at `token` would."""
+        self._store(token, (family, kind, key), value)
 
     def clear(self) -> None:
         """Forget every entry (builds in progress still answer their own waiters)."""

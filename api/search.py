@@ -711,13 +711,13 @@ def _counterparts(provider: Callable[[], object] | None, vectors):
     return cps if cps is not None and cps.iris is vectors.iris else None
 
 
-def _placeholders(backend: SearchBackend, page: list[Hit], filters: Filters) -> None:
-    """Read the stored documents of the nearest articles `rerank` added that are on the page."""
+def _placeholders(backend: SearchBackend, near: Near | None, page: list[Hit], filters: Filters) -> None:
+    """Read the stored documents of the nearest articles `rerank` added that are on the page
+    (`near`: the dense retrieval they came from, None when there was none)."""
     todo = {h.article: h for h in page if h.doc is None and h.ref is None}
-    if not todo:
+    if not todo or near is None:
         return
-    from ingest.index import semantic
-    vectors = semantic.article_vectors(backend)
+    vectors = near.vectors
     iris = [vectors.iris[vectors.row_of[k]] for k in todo]
     for found in backend.lookup(iris, Filters(as_of=filters.as_of)):
         h = todo.get(backend.article_key(found.doc["article"]))
@@ -815,7 +815,7 @@ def _answer(store: GraphStore, backend: SearchBackend, req: Request, filters: Fi
             facets = backend.facets(node, filters)
     rows = [(h, True) for h in cited] + [(h, False) for h in ranked]
     page = rows[req.offset:req.offset + req.limit]
-    _placeholders(backend, [h for h, _ in page], filters)
+    _placeholders(backend, near, [h for h, _ in page], filters)
     page = [(h, c) for h, c in page if h.doc is not None or h.ref is not None]   # one not found: gone
     backend.fetch([h for h, _ in page])
     highlight = Highlighter(terms, prefixes)

@@ -131,6 +131,7 @@ def search(store, backend: SearchBackend, req: Request, aliases: dict[str, str] 
     ranked: list[Hit] = []
     found = None
     added = 0
+    near = None                 # dense retrieval, when the query has it
     if node is not None:
         want = req.offset + req.limit
         dense = service.semantic_enabled() and service._plain(typed) and service._default_view(filters)
@@ -165,7 +166,7 @@ def search(store, backend: SearchBackend, req: Request, aliases: dict[str, str] 
         found = facets(backend, node, filters)
     rows = [(h, True) for h in cited] + [(h, False) for h in ranked]
     page = rows[req.offset:req.offset + req.limit]
-    service._placeholders(backend, [h for h, _ in page], filters)
+    service._placeholders(backend, near, [h for h, _ in page], filters)
     page = [(h, c) for h, c in page if h.doc is not None]
     total = (found.total if found else 0) + len(cited)
     return {

@@ -105,3 +105,21 @@ def test_a_failed_build_is_not_shared_each_waiter_builds_its_own():
     assert isinstance(outcome["first"], LookupError) and outcome["waiter"] == "ok"
     with pytest.raises(LookupError):            # nothing was kept for the failure
         memo.get("t", "resource", "x", lambda: (_ for _ in ()).throw(LookupError("again")))
+
+
+def test_a_new_token_drops_only_its_familys_entries_and_the_bound_is_shared():
+    """The views of the texts (one family) outlive a new token of the mappings' family, and the
+    other way round; both families count against the one limit."""
+    memo = Memo(limit=3)
+    memo.get("texts 1", "provision effects", 1, lambda: "history", family="texts")
+    memo.get("data 1", "mapping table", None, lambda: "table")
+    memo.get("data 1", "gap analysis", 1, lambda: "analysis")
+    assert memo.get("data 2", "gap analysis", 1, lambda: "analysis 2") == "analysis 2"       # new data token
+    assert memo.get("texts 1", "provision effects", 1, lambda: "rebuilt", family="texts") == "history"
+    assert memo.get("data 2", "mapping table", None, lambda: "table 2") == "table 2"         # dropped with it
+    assert memo.get("texts 2", "provision effects", 1, lambda: "history 2", family="texts") == "history 2"
+    assert memo.get("data 2", "gap analysis", 1, lambda: "rebuilt") == "analysis 2"          # kept
+    for n in range(3):                                                  # one bound for both families
+        memo.get("texts 2", "reading", n, lambda n=n: n, family="texts")
+    assert memo.get("data 2", "gap analysis", 1, lambda: "evicted") == "evicted"
+    assert memo.get("data 2", "mapping table", None, lambda: "rebuilt") == "table 2"        # pinned stays

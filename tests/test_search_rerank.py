@@ -92,7 +92,8 @@ def test_an_added_nearest_article_is_read_for_the_page(search_env):
     vectors = semantic.article_vectors(backend)
     row = vectors.iris.index(next(i for i in vectors.iris if i.endswith("/eli/ru/kodeks/1995/223-fz/art_66")))
     hit = S.Hit(0.0, None, vectors.keys[row], 1.0, None)
-    S._placeholders(backend, [hit], S.Filters())
+    near = S.Near(vectors, None, 0.0, 1.0, [row], None)      # the dense retrieval it came from
+    S._placeholders(backend, near, [hit], S.Filters())
     assert hit.doc is not None and hit.doc["article"] == vectors.iris[row] and hit.doc["kind"] == "article"
 
 

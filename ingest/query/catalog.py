@@ -97,10 +97,7 @@ def update_all(store, operations: Iterable[tuple[str, dict[str, Any]]], texts: b
     # each on a line of its own: a file's last line may be a comment
     text = "\n;\n".join(named(name).render(**values) for name, values in operations)
     if text:
-        if texts:
-            store.update(text)
-        else:
-            store.update(text, texts=False)
+        store.update(text, texts=texts)
 
 
 # ------------------------------------------------------------------ typed rows
