@@ -81,8 +81,9 @@ def find(q: str) -> list[Citation]:
     return out
 
 
-def _acts(store: GraphStore) -> list[dict]:
-    return catalog.select(store, "citable_acts")
+def read_acts(store: GraphStore) -> list[dict]:
+    """The acts a citation may name, by identifier (what `resolve` takes as `citable`)."""
+    return sorted(catalog.select(store, "citable_acts"), key=lambda a: a["id"])
 
 
 def _names(act: dict) -> list[list[str]]:
@@ -93,10 +94,11 @@ def _names(act: dict) -> list[list[str]]:
 
 
 def candidate_acts(store: GraphStore, cit: Citation, jurisdictions: tuple[str, ...] = (),
-                   acts: tuple[str, ...] = ()) -> list[dict]:
-    """Acts the citation may name, in the order they are listed."""
+                   acts: tuple[str, ...] = (), citable: list[dict] | None = None) -> list[dict]:
+    """Acts the citation may name, in the order they are listed (`citable`: read_acts(store),
+    when the caller keeps it)."""
     out = []
-    for act in sorted(_acts(store), key=lambda a: a["id"]):
+    for act in (citable if citable is not None else read_acts(store)):
         if cit.jurisdiction and act["j"] != cit.jurisdiction:
             continue
         if jurisdictions and act["j"] not in jurisdictions or acts and act["id"] not in acts:
@@ -120,12 +122,13 @@ def _article_eids(number: str) -> list[str]:
 
 
 def resolve(store: GraphStore, cit: Citation, jurisdictions: tuple[str, ...] = (),
-            acts: tuple[str, ...] = ()) -> Resolved:
-    """The provisions a citation names (one per matching act), most specific first."""
+            acts: tuple[str, ...] = (), citable: list[dict] | None = None) -> Resolved:
+    """The provisions a citation names (one per matching act), most specific first. `citable`:
+    the acts a citation may name (read_acts), when the caller keeps them."""
     res = Resolved(cit)
     if not cit.act_words and not acts and not jurisdictions and not cit.jurisdiction:
         res.notes.append("no act is named; the article is looked up in every act")
-    candidates = candidate_acts(store, cit, jurisdictions, acts)
+    candidates = candidate_acts(store, cit, jurisdictions, acts, citable)
     if not candidates:
         named = " ".join(cit.act_words) or "any act"
         res.notes.append(f"no act in the store matches '{named}'"

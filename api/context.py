@@ -75,7 +75,7 @@ class AppContext:
     search_suggestions: tuple | None = None
     _version: object = None
     _acts: list[dict] | None = None
-    _known: dict[str, set[str]] | None = None
+    _known: dict[str, Any] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _memo: Memo = field(default_factory=lambda: Memo(MEMO_ENTRIES))
 
@@ -186,7 +186,7 @@ class AppContext:
             acts = self._acts = resources.list_acts(self.store)
         return acts
 
-    def known_filters(self) -> dict[str, set[str]]:
+    def known_filters(self) -> dict[str, Any]:
         """Acts, jurisdictions and types the store holds, for checking search filters."""
         self.refresh()
         known = self._known
@@ -204,8 +204,8 @@ class AppContext:
 
     def start_warm_up(self) -> threading.Thread:
         """Fill, in the background, what the first requests would wait for: the act list, the
-        search's article vectors, the reranker's stem postings and the snippets' vocabulary (read
-        from the cache, or built after an ingest), the suggestion profiles of mapped acts (a cold
+        search's article vectors, the reranker's stem postings, the snippets' vocabulary and term
+        vectors (read from the cache, or built after an ingest), the suggestion profiles of mapped acts (a cold
         gap analysis takes seconds, a warm one ~1 s), every mapped act's articles' best suggestion
         (what search hits show beside their mappings; ~3 s), the counterparts the search's reranker
         weighs (api/pair_search.search_counterparts; read from the cache, or ~10 s after an
@@ -225,6 +225,8 @@ class AppContext:
                 from ingest.index import rerank
                 rerank.article_terms(self.backend, vectors)
             search_service.warm_vocabulary(self.backend)
+            from . import snippet_table             # the term vectors snippets are cut from
+            snippet_table.table(self.backend)
             suggester = self.suggester
             for a, b in sorted(self.mappings.repo.act_pairs()):
                 suggester.pair(a, b)

@@ -111,7 +111,8 @@ class Tools:
         return result
 
     def resolve_citation(self, cite: str, jurisdiction: list[str]) -> dict:
-        return search_service.citation_answer(self.ctx().store, cite, split(jurisdiction))
+        ctx = self.ctx()
+        return search_service.citation_answer(ctx.store, cite, split(jurisdiction), ctx.known_filters()["citable"])
 
     def get_provision(self, eli: str, date: str | None) -> dict:
         ctx = self.ctx()

@@ -352,7 +352,8 @@ def _target(request: Request, ref: str) -> str | None:
     if ref.startswith("eli/"):
         return ref.split("?", 1)[0].split("#", 1)[0]
     try:
-        found = search_service.resolve_citation(context.of(request).store, ref)
+        ctx = context.of(request)
+        found = search_service.resolve_citation(ctx.store, ref, citable=ctx.known_filters()["citable"])
     except search_service.QueryError as exc:
         raise mapping_service.BadRequest(str(exc)) from None
     iris = [i for c in found for i in c.iris]

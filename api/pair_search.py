@@ -465,9 +465,11 @@ def _matches(ctx: AppContext, req: PairRequest):
     """(node, articles found {iri: _Side}) of the query, over both jurisdictions."""
     acts = tuple(eli_of(a) for a in req.acts) if req.acts else ()
     sreq = search_service.Request(q=req.q, act=acts, limit=1, max_depth=req.max_depth)
-    filters = search_service.make_filters(ctx.store, sreq, ctx.aliases, ctx.known_filters())
+    known = ctx.known_filters()
+    filters = search_service.make_filters(ctx.store, sreq, ctx.aliases, known)
     cits = citations.find(req.q)
-    resolved = [citations.resolve(ctx.store, c, filters.jurisdictions, filters.acts) for c in cits]
+    resolved = [citations.resolve(ctx.store, c, filters.jurisdictions, filters.acts, known.get("citable"))
+                for c in cits]
     rest = citations.strip(req.q, cits) if cits else req.q
     try:
         node = (search_service.parsed(rest, ctx.thesaurus, req.max_depth)

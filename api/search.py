@@ -18,13 +18,10 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 from collections.abc import Callable
-from typing import NamedTuple
-from itertools import accumulate, compress, count, filterfalse, islice
+from typing import Any, NamedTuple
 
-from ingest.index.analysis import _TOKEN, STOP_WORDS, fold, terms_of
-from ingest.index import derived
+from ingest.index.analysis import fold, terms_of
 from ingest.index.backend import Filters, Hit, SearchBackend
 from ingest.index.derived import PerIndex
 from ingest.index.querylang import MAX_DEPTH, Node, QueryError, Thesaurus, all_terms, check_text, parse  # noqa: F401
@@ -34,12 +31,12 @@ from ingest.identifiers import eli_of
 from ingest.query import catalog as q
 from ingest.store import GraphStore
 
-from . import citations
+from . import citations, snippet_table
+from .snippets import _BLANKS, SNIPPET_WORDS, Highlighter, snippet, snippet_source, warm_vocabulary  # noqa: F401
 
 MAX_LIMIT = 100
 MAX_OFFSET = 1000
 STATUSES = ("in_force", "repealed", "excluded")
-SNIPPET_WORDS = 36
 # A chapter of a code opens with its general rules (the concept, the general
 # term) and goes on to special cases: between equally good matches, the article
 # earlier in its chapter is usually the one a lawyer looks for.
@@ -64,14 +61,17 @@ class Request:
     max_depth: int = MAX_DEPTH   # nesting allowed in the query language (Limits.query_max_depth)
 
 
-def known_values(store: GraphStore) -> dict[str, set[str]]:
-    """Acts, jurisdictions and types the store holds (the app context keeps it per ingest)."""
+def known_values(store: GraphStore) -> dict[str, Any]:
+    """Acts, jurisdictions and types the store holds (sets, what filters may name) and the acts
+    a citation may name ("citable": citations.read_acts; ~10 ms to read, so a citation in a
+    query no longer reads them): the app context keeps it per ingest."""
     rows = q.select(store, "known_values")
-    return {"act": {r["id"] for r in rows}, "jurisdiction": {r["j"] for r in rows}, "type": {r["t"] for r in rows}}
+    return {"act": {r["id"] for r in rows}, "jurisdiction": {r["j"] for r in rows}, "type": {r["t"] for r in rows},
+            "citable": citations.read_acts(store)}
 
 
 def make_filters(store: GraphStore, req: Request, aliases: dict[str, str] | None = None,
-                 known: dict[str, set[str]] | None = None) -> Filters:
+                 known: dict[str, Any] | None = None) -> Filters:
     """Check every filter value against what the store holds; SearchError names the bad one."""
     known = known if known is not None else known_values(store)
     acts = tuple((aliases or {}).get(a, a).strip("/") for a in req.act)
@@ -98,226 +98,25 @@ def make_filters(store: GraphStore, req: Request, aliases: dict[str, str] | None
     return Filters(jurisdictions=req.jurisdiction, acts=acts, types=req.type, statuses=statuses, as_of=as_of)
 
 
-# A text split into [gap, word, gap, word, ..., gap]: the index's tokens (analysis._TOKEN)
-# with what lies between them, in one pass in C; offsets come from the lengths.
-_SPLIT = re.compile(f"({_TOKEN.pattern})")
-_BLANKS = re.compile(r"\s+")
-SPLIT_TEXTS = 1024      # provision texts whose word split is kept (the most recently shown)
-
-
-class _Split:
-    """A text as the index's tokens see it: the parts (blank, word, blank, word …), its words,
-    the set of them, and the vocabulary (`_SURFACE`) every one of them was found in, once
-    checked: it only grows until started afresh, so a text checked against it needs no
-    second look."""
-
-    __slots__ = ("parts", "words", "uniq", "known")
-
-    def __init__(self, parts: list[str]):
-        self.parts, self.words = parts, parts[1::2]
-        self.uniq = frozenset(self.words)
-        self.known: dict | None = None
-
-
-@lru_cache(maxsize=SPLIT_TEXTS)
-def _split(text: str) -> _Split:
-    """The text split once, not per page, for the articles shown most often: splitting is half
-    of what a snippet costs."""
-    return _Split(_SPLIT.split(text))
-# The vocabulary met in texts so far, shared by every query: surface word -> its index
-# terms (() for a stop word), and index term -> the surface words analysed to it, so a
-# query finds the words of a text it highlights by a set intersection, not word by word.
-_SURFACE: dict[str, tuple[str, ...]] = {}
-_BY_TERM: dict[str, set[str]] = {}
-_SURFACE_MAX = 400_000          # a corpus has ~10^5 word forms; the bound is for hostile texts
-_VOCAB = threading.Lock()
-
-
-def _learn(raws: list[str], text_words: set[str]) -> list[str]:
-    """Analyse surface words not met yet (call with _VOCAB held); returns those analysed.
-    When the vocabulary is full it starts afresh with the words of the text at hand."""
-    global _SURFACE, _BY_TERM
-    if len(_SURFACE) + len(raws) > _SURFACE_MAX:
-        _SURFACE, _BY_TERM = {}, {}
-        raws = list(text_words)
-    new = [raw for raw in raws if raw not in _SURFACE]
-    for raw in new:
-        word = fold(raw)
-        _remember(raw, () if word in STOP_WORDS else terms_of(word))
-    return new
-
-
-def _remember(raw: str, terms: tuple[str, ...]) -> None:
-    """A surface word and its index terms, in both directions (call with _VOCAB held)."""
-    _SURFACE[raw] = terms
-    for t in terms:
-        _BY_TERM.setdefault(t, set()).add(raw)
-
-
-VOCABULARY_CHUNK = 5000        # words analysed per hold of the vocabulary lock while warming up
-
-
-def warm_vocabulary(backend: SearchBackend) -> int:
-    """Analyse, before the first searches, every word of the articles in force, so snippets
-    never wait for pymorphy (in a fresh process it was ~40% of a query's time, word forms met
-    for the first time). The analysed vocabulary is kept under <data dir>/cache/snippet-vocabulary,
-    keyed by what the index holds (ingest.index.derived), so the next start reads it (~0.1 s)
-    instead of analysing again (~2 s, in the warm-up's thread, a chunk at a time so searches
-    running meanwhile wait little). Returns how many words were added."""
-    import marshal
-    from ingest.index import semantic
-    path = derived.cache_dir(backend, "snippet-vocabulary") / \
-        f"{derived.index_digest(backend, 'snippet vocabulary 1')}.marshal"
-    try:
-        known = marshal.loads(path.read_bytes())
-    except (OSError, ValueError, EOFError, TypeError):
-        known = None
-    if isinstance(known, dict):
-        items = list(known.items())
-        added = 0
-        for k in range(0, len(items), VOCABULARY_CHUNK * 4):
-            with _VOCAB:
-                if len(_SURFACE) + VOCABULARY_CHUNK * 4 > _SURFACE_MAX:
-                    break
-                for raw, ts in items[k:k + VOCABULARY_CHUNK * 4]:
-                    if raw not in _SURFACE:
-                        _remember(raw, ts)
-                        added += 1
-        return added
-    words: set[str] = set()
-    for d in semantic.in_force_articles(backend):
-        for text in (d.get("text") or "", d.get("title") or ""):
-            words.update(_SPLIT.split(text)[1::2])
-    todo = sorted(words)
-    added = 0
-    for k in range(0, len(todo), VOCABULARY_CHUNK):
-        with _VOCAB:
-            added += len(_learn(todo[k:k + VOCABULARY_CHUNK], set()))
-    with _VOCAB:
-        vocabulary = {w: _SURFACE[w] for w in todo if w in _SURFACE}
-    try:
-        derived.write_whole(path, lambda f: f.write(marshal.dumps(vocabulary)))
-        derived.prune(path)
-    except OSError:              # a read-only data directory: learned in memory only
-        pass
-    return added
-
-
-class Highlighter:
-    """Snippets for one query: which surface words match is worked out once per word and
-    shared by every result of the page."""
-
-    def __init__(self, terms: set[str], prefixes: list[str], width: int = SNIPPET_WORDS):
-        self.terms, self.prefixes, self.width = terms, tuple(prefixes), max(1, width)
-        self.matched: dict[str, str | None] = {}     # surface word -> the query term it matched
-        self._words: set[str] | None = None           # surface words matching a term (no prefixes)
-        self._of: dict | None = None                  # the vocabulary _words was read from
-
-    def _match(self, raw: str) -> str | None:
-        m = self.matched.get(raw, False)
-        if m is False:
-            ts = _SURFACE.get(raw)
-            if ts is None:
-                with _VOCAB:
-                    _learn([raw], {raw})
-                ts = _SURFACE.get(raw, ())
-            if self.prefixes:
-                m = next((t for t in ts if t in self.terms or t.startswith(self.prefixes)), None)
-            else:
-                m = next((t for t in ts if t in self.terms), None)
-            self.matched[raw] = m
-        return m
-
-    def _matching(self, split: _Split) -> set[str]:
-        """The words of the text that match the query."""
-        uniq = split.uniq
-        if self.prefixes:
-            return {w for w in uniq if self._match(w) is not None}
-        with _VOCAB:
-            missing = list(filterfalse(_SURFACE.__contains__, uniq)) if split.known is not _SURFACE else []
-            new = _learn(missing, uniq) if missing else []
-            split.known = _SURFACE
-            if self._of is not _SURFACE:       # first text, or the vocabulary was started afresh
-                self._words = set().union(*(_BY_TERM.get(t, ()) for t in self.terms))
-                self._of = _SURFACE
-            elif new:
-                terms = self.terms
-                self._words.update(w for w in new if not terms.isdisjoint(_SURFACE[w]))
-            return uniq & self._words
-
-    def __call__(self, text: str) -> str:
-        """The passage of `text` with most query words, HTML-escaped, matches in <mark>.
-
-        The window of `width` words with the most distinct query terms (then the most
-        matches) wins; it starts three words before its first match."""
-        split = _split(text)
-        parts, words = split.parts, split.words
-        if not words:
-            return html.escape(text[:300])
-        hit_words = self._matching(split)
-        hits = list(compress(count(), map(hit_words.__contains__, words))) if hit_words else []
-        width = self.width
-        best, best_score, end = 0, -1, 0
-        first = [self._match(words[i]) for i in hits]
-        # slide a window of `width` words over the hits, counting its distinct terms as it goes
-        inside: dict[str, int] = {}
-        distinct = 0
-        for k, i in enumerate(hits):
-            while end < len(hits) and hits[end] < i + width:
-                t = first[end]
-                n = inside.get(t, 0)
-                distinct += n == 0
-                inside[t] = n + 1
-                end += 1
-            score = distinct * 10 + (end - k)
-            if score > best_score:
-                best, best_score = max(0, i - 3), score
-            t = first[k]
-            inside[t] -= 1
-            distinct -= inside[t] == 0
-        # token j is parts[2j + 1]; it ends at offsets[2j + 1] and starts at offsets[2j]
-        last = min(best + width, len(words) - 1)
-        offsets = list(islice(accumulate(map(len, parts)), 2 * last + 2))
-        lo = 0 if best == 0 else offsets[2 * best]
-        hi = offsets[2 * last + 1]
-        out, cur = [], lo
-        for j in hits:
-            if best <= j <= best + width:
-                start, stop = offsets[2 * j], offsets[2 * j + 1]
-                out.append(html.escape(text[cur:start]))
-                out.append(f"<mark>{html.escape(text[start:stop])}</mark>")
-                cur = stop
-        out.append(html.escape(text[cur:hi]))
-        body = _BLANKS.sub(" ", "".join(out)).strip()
-        return ("… " if lo > 0 else "") + body + (" …" if hi < len(text.rstrip()) else "")
-
-
-def snippet(text: str, terms: set[str], prefixes: list[str], width: int = SNIPPET_WORDS) -> str:
-    """The passage of `text` with most query words, HTML-escaped, matches in <mark>.
-
-    Uses the index's own analysis (so a highlighted word is one that matched)."""
-    return Highlighter(terms, prefixes, width)(text)
-
-
 def _result(hit: Hit, highlight: Highlighter, cited: bool = False) -> dict:
     d = hit.doc
-    source = d["text"] or " ".join(x for x in (d["label"], d["title"]) if x)
+    source = snippet_source(d)
     return {
         "iri": d["iri"], "act": d["act"], "act_title": d["act_title"], "jurisdiction": d["jurisdiction"],
         "kind": d["kind"], "number": d["number"] or None, "label": d["label"] or None,
         "title": d["title"] or None, "status": d["status"], "path": d["path"], "redaction": d["version"],
         "article": {"iri": d["article"], "label": d["article_label"]},
-        "snippet": (highlight(source) if not cited or highlight.terms
+        "snippet": (highlight(source, d["id"]) if not cited or highlight.terms
                     else html.escape(_BLANKS.sub(" ", source[:300]))),
         "score": round(hit.score, 4), "citation": cited,
     }
 
 
 def resolve_citation(store: GraphStore, cite: str, jurisdictions: tuple[str, ...] = (),
-                     acts: tuple[str, ...] = ()) -> list[citations.Resolved]:
-    """Every citation in `cite`, resolved (for /resolve)."""
+                     acts: tuple[str, ...] = (), citable: list[dict] | None = None) -> list[citations.Resolved]:
+    """Every citation in `cite`, resolved (for /resolve; `citable`: known_values' "citable")."""
     check_text(cite)
-    return [citations.resolve(store, c, jurisdictions, acts) for c in citations.find(cite)]
+    return [citations.resolve(store, c, jurisdictions, acts, citable) for c in citations.find(cite)]
 
 
 class InvalidCitation(SearchError):
@@ -332,12 +131,13 @@ class CitationNotFound(SearchError):
         self.title, self.citations = title, citations
 
 
-def citation_answer(store: GraphStore, cite: str, jurisdictions: tuple[str, ...] = ()) -> dict:
+def citation_answer(store: GraphStore, cite: str, jurisdictions: tuple[str, ...] = (),
+                    citable: list[dict] | None = None) -> dict:
     """What GET /resolve and the MCP tool answer: each citation of `cite` with the IRIs and ELI
     paths it names. InvalidCitation when the text cannot be read, CitationNotFound when it holds no
     citation or its citations name nothing (with the reasons)."""
     try:
-        found = resolve_citation(store, cite, jurisdictions)
+        found = resolve_citation(store, cite, jurisdictions, citable=citable)
     except QueryError as exc:
         raise InvalidCitation(str(exc)) from None
     if not found:
@@ -741,7 +541,7 @@ def _collapse(pool: list[Hit], seen: set) -> list[Hit]:
 
 def search(store: GraphStore, backend: SearchBackend, req: Request,
            aliases: dict[str, str] | None = None, thesaurus: Thesaurus | None = None,
-           known: dict[str, set[str]] | None = None, counterparts: Callable[[], object] | None = None) -> dict:
+           known: dict[str, Any] | None = None, counterparts: Callable[[], object] | None = None) -> dict:
     """Run a search request; SearchError for a request that cannot be answered. `known`: the
     store's acts, jurisdictions and types when the caller keeps them (read from the store if not).
     `counterparts`: gives each article's counterparts the reranker weighs (the app context's
@@ -753,9 +553,11 @@ def search(store: GraphStore, backend: SearchBackend, req: Request,
         check_text(req.q)
     except QueryError as exc:
         raise SearchError(str(exc)) from None
+    known = known if known is not None else known_values(store)
     filters = make_filters(store, req, aliases, known)
     cits = citations.find(req.q)
-    resolved = [citations.resolve(store, c, filters.jurisdictions, filters.acts) for c in cits]
+    resolved = [citations.resolve(store, c, filters.jurisdictions, filters.acts, known.get("citable"))
+                for c in cits]
     rest = citations.strip(req.q, cits) if cits else req.q
     try:
         node: Node | None = parsed(rest, thesaurus, req.max_depth) if rest and re.search(r"\w", rest) else None
@@ -818,7 +620,7 @@ def _answer(store: GraphStore, backend: SearchBackend, req: Request, filters: Fi
     _placeholders(backend, near, [h for h, _ in page], filters)
     page = [(h, c) for h, c in page if h.doc is not None or h.ref is not None]   # one not found: gone
     backend.fetch([h for h, _ in page])
-    highlight = Highlighter(terms, prefixes)
+    highlight = Highlighter(terms, prefixes, table=snippet_table.ready(backend))
     results = [_result(h, highlight, cited=c) for h, c in page]
     if counting is not None:
         facets = counting.result()

@@ -46,7 +46,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from api import search as S  # noqa: E402
+from api import search as S, snippet_table  # noqa: E402
 from api.context import AppContext  # noqa: E402
 from ingest.config import load_settings  # noqa: E402
 from ingest.index.documents import act_documents  # noqa: E402
@@ -511,6 +511,7 @@ def main() -> int:
         ctx = AppContext.build(settings, store, b)
         ctx.search_counterparts()
         COUNTERPARTS[id(b)] = ctx.search_counterparts
+        snippet_table.table(b)          # and the snippets' term vectors, as the app's warm-up
     if args.latency_only:
         known = S.known_values(store)
         queries = list(dict.fromkeys(latency_queries(store, judged)))

@@ -196,3 +196,49 @@ def test_a_search_beside_another_counts_in_its_own_thread_with_the_same_answer(e
     assert beside == alone
     assert alone["total"] > 10 and alone["results"]
     assert S._IN_FLIGHT.n == 0                      # every search leaves the count as it found it
+
+
+@pytest.mark.parametrize("q", ["срок исковой давности", "работника работодатель", "67.1 статья", "кража"])
+def test_snippets_from_the_term_vectors_match_the_reference_on_every_text_of_an_act(env, q):
+    """The index's term vectors (api/snippet_table) give the very passage splitting gives, for
+    every current text of two codes; a text that is not the one the table holds under its
+    key (re-indexed since: another checksum) is cut by splitting, never at the table's offsets."""
+    from api import snippet_table
+    store, indexes, th, known = env
+    table = snippet_table.table(indexes["tantivy"])
+    terms, prefixes = all_terms(parse(q, th))
+    highlight = S.Highlighter(terms, prefixes, table=table)
+    docs = [d for w in (f"https://lexmap.org/{RU_GK}", "https://lexmap.org/eli/by/kodeks/1999/296-z")
+            for d in act_documents(store, w) if d.latest]
+    assert len(docs) > 1000 and all(d.id in table.ranges for d in docs)
+    assert sum(highlight._from_table(d.text, d.id) is not None for d in docs) > 1000   # the table's path
+    for d in docs:
+        assert highlight(d.text, d.id) == ref.snippet(d.text, terms, prefixes)
+    long = max(docs, key=lambda d: len(d.text))
+    edited = long.text.replace("о", "а")                                 # same length, other words
+    moved = long.text[1:] + long.text[0]                                  # same words, other places
+    for text in (edited, moved, long.text + " договор", "", "кража"):
+        assert highlight._from_table(text, long.id) is None
+        assert highlight(text, long.id) == ref.snippet(text, terms, prefixes)
+
+
+def test_search_cuts_snippets_from_the_term_vectors_once_they_are_built(env):
+    """A search before the table is built answers at once (snippets by splitting) and starts
+    building it; the searches after use it, with the same answers."""
+    from api import snippet_table
+    store, indexes, th, known = env
+    backend = indexes["tantivy"]
+    snippet_table._HELD.clear()
+    seen: list = []
+    real = S.Highlighter._from_table
+    S.Highlighter._from_table = lambda self, text, key: seen.append(key) or real(self, text, key)
+    try:
+        req = S.Request(q="срок исковой давности")
+        first = S.search(store, backend, req, None, th, known)
+        assert snippet_table.table(backend) is not None             # waits for the background build
+        seen.clear()
+        again = S.search(store, backend, req, None, th, known)
+    finally:
+        S.Highlighter._from_table = real
+    assert len(seen) == len(again["results"]) > 0
+    assert [r["snippet"] for r in first["results"]] == [r["snippet"] for r in again["results"]]

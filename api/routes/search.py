@@ -120,4 +120,5 @@ def one_pair(request: Request, ru: str = Query(..., max_length=512, description=
 def resolve_cite(request: Request, cite: str = Query(..., max_length=500), jurisdiction: list[str] = Query([])) -> Any:
     """'ст. 196 ГК РФ', 'п. 1 ст. 42 Трудового кодекса Республики Беларусь', 'статья 9101 ГК' -> IRIs.
     404 with the reason when the citation names nothing in the store."""
-    return search_service.citation_answer(context.of(request).store, cite, split(jurisdiction))
+    ctx = context.of(request)
+    return search_service.citation_answer(ctx.store, cite, split(jurisdiction), ctx.known_filters()["citable"])

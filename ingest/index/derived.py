@@ -46,6 +46,13 @@ class PerIndex(Generic[V]):
             self._held[id(backend)] = (backend, stamp, value)
             return value
 
+    def peek(self, backend: SearchBackend) -> V | None:
+        """The value kept for `backend`'s index as it is now, or None (nothing is built)."""
+        held = self._held.get(id(backend))
+        if held is not None and held[0] is backend and held[1] == backend.state_stamp():
+            return held[2]
+        return None
+
     def clear(self) -> None:
         """Forget every value (the benches time the cold path with it)."""
         with self._lock:

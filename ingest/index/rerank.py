@@ -141,7 +141,7 @@ class ArticleTerms:
         self.title_length = np.bincount(self.title_rows, minlength=len(self.length)).astype(np.int64)
         return self
 
-    def features(self, query: list[str], rows: np.ndarray) -> np.ndarray:
+    def features(self, query: list[str], rows: np.ndarray, coverage_only: bool = False) -> np.ndarray:
         """(len(rows), 4) for the given rows (-1: no article, all 0): BM25 of the query's stems
         over the whole article (idf and mean length of its jurisdiction) / the best of the rows
         of that jurisdiction, the idf-weighted share of the stems the article and its heading
@@ -182,16 +182,19 @@ class ArticleTerms:
         want = p * n_all + r[None, :]                        # (stems, candidates)
         at = np.minimum(np.searchsorted(key, want), len(key) - 1)
         hit = key[at] == want
+        total = idf.sum(0)
+        total = np.where(total > 0, total, 1.0)
+        x = np.zeros((len(r), 4), np.float32)
+        x[:, 1] = (idf * hit).sum(0) / total
+        if coverage_only:
+            out[ok] = x
+            return out
         f = np.where(hit, tf[at], 0.0)
         avg = np.array([self.avg[s] for s in self.slices], np.float32)[sl]
         bm = (idf * f * (K1 + 1) / (f + K1 * (1 - B + B * self.length[r] / avg))).sum(0)
-        total = idf.sum(0)
-        total = np.where(total > 0, total, 1.0)
         best = np.zeros(len(self.slices), np.float32)
         np.maximum.at(best, sl, bm)
-        x = np.zeros((len(r), 4), np.float32)
         x[:, 0] = bm / np.maximum(best[sl], 1e-6)
-        x[:, 1] = (idf * hit).sum(0) / total
         if t_keys:
             tk = np.concatenate(t_keys).astype(np.int64, copy=False)       # sorted: places ascend
             t_at = np.minimum(np.searchsorted(tk, want), len(tk) - 1)
@@ -272,7 +275,7 @@ class Counterparts:
         other, w = self.rows[at], self.weight[at]
         vals = np.empty((total, 2), np.float32)
         vals[:, 0] = np.maximum(0.0, (cosines(other) - floor) / span)
-        vals[:, 1] = terms.features(query, other)[:, 1]
+        vals[:, 1] = terms.features(query, other, coverage_only=True)[:, 1]
         np.maximum.at(out, owner, vals * w[:, None])
         return out
 

@@ -1,0 +1,153 @@
+"""The term vectors snippets are cut from: every current text of the search index as its words
+(ids into one vocabulary of surface forms, with their index terms) and where each word starts.
+
+A snippet of a long article used to be cut by splitting the whole text and looking up each of
+its words, for every query that showed it (~40% of a search's time). With the table, a page's
+snippets take a lookup of the query's terms in the vocabulary (once per query) and, per text,
+one array index over its words; the passage is the same (api/snippets.Highlighter takes either
+path, a test compares them on every text of an act).
+
+Built from the index's stored documents (~4.5 M words, ~4 s with the snippets' vocabulary
+warm), kept under <data dir>/cache/snippet-table keyed by what the index holds
+(ingest.index.derived), so the next start reads it (~0.3 s). Searches never wait for it:
+`ready` answers None until the table of the index's current state is there and starts
+building it in the background; meanwhile snippets are cut by splitting, as before.
+"""
+from __future__ import annotations
+
+import logging
+import marshal
+import threading
+import zlib
+from itertools import accumulate
+from pathlib import Path
+
+import numpy as np
+
+from ingest.index import derived
+from ingest.index.backend import Filters, SearchBackend
+from ingest.index.querylang import Ranked
+
+from .snippets import _SPLIT, analysed, snippet_source
+
+TABLE_VERSION = "snippet table 3"
+log = logging.getLogger("lexmap.search")
+
+
+class TokenTable:
+    """Every current text's words. `ranges[id]` (a document's id: the provision in its redaction)
+    = (first, end, CRC-32 of the text as UTF-8): the
+    text's words are ids[first:end], starting at starts[first:end] (characters into the text);
+    word id i is the surface form vocab[i], analysed to terms[i]."""
+
+    def __init__(self, vocab: list[str], terms: list[tuple[str, ...]], ids: np.ndarray, starts: np.ndarray,
+                 ranges: dict[str, tuple[int, int, int]]):
+        self.vocab, self.terms, self.ids, self.starts, self.ranges = vocab, terms, ids, starts, ranges
+        by_term: dict[str, list[int]] = {}
+        for i, ts in enumerate(terms):
+            for t in ts:
+                by_term.setdefault(t, []).append(i)
+        self.by_term = {t: np.array(v, dtype=np.int32) for t, v in by_term.items()}
+
+    def matching(self, terms: set[str]) -> np.ndarray:
+        """A mask over the vocabulary: the surface forms analysed to any of `terms`."""
+        mask = np.zeros(len(self.vocab), dtype=bool)
+        for t in terms:
+            ids = self.by_term.get(t)
+            if ids is not None:
+                mask[ids] = True
+        return mask
+
+    @classmethod
+    def build(cls, docs: list[dict]) -> "TokenTable":
+        """The table of these stored documents (a key held by two different texts is left out:
+        those texts are cut by splitting)."""
+        vocab_id: dict[str, int] = {}
+        ids: list[int] = []
+        starts: list[int] = []
+        ranges: dict[str, tuple[int, int, int]] = {}
+        clash: set[str] = set()
+        for d in docs:
+            key = d["id"]
+            if key in ranges or key in clash:
+                clash.add(key)
+                ranges.pop(key, None)
+                continue
+            text = snippet_source(d)
+            parts = _SPLIT.split(text)
+            first = len(ids)
+            ids.extend(vocab_id.setdefault(w, len(vocab_id)) for w in parts[1::2])
+            # word j starts where the parts before it (gap, word, ..., gap) end
+            starts.extend(list(accumulate(map(len, parts)))[0:-1:2])
+            ranges[key] = (first, len(ids), zlib.crc32(text.encode()))
+        vocab = list(vocab_id)
+        return cls(vocab, [analysed(w) for w in vocab], np.array(ids, dtype=np.int32),
+                   np.array(starts, dtype=np.int32), ranges)
+
+    def save(self, path: Path) -> None:
+        """Write to `path`, whole (derived.write_whole: readers never see half a file)."""
+        keys = list(self.ranges)
+        spans = np.array([self.ranges[k] for k in keys], dtype=np.int64).reshape(-1, 3)
+        meta = np.frombuffer(marshal.dumps((self.vocab, self.terms, keys)), dtype=np.uint8)
+        derived.write_whole(path, lambda f: np.savez(f, ids=self.ids, starts=self.starts, spans=spans, meta=meta))
+
+    @classmethod
+    def load(cls, path: Path) -> "TokenTable":
+        """Read what `save` wrote (OSError or ValueError when it cannot)."""
+        with np.load(path, allow_pickle=False) as z:
+            try:
+                vocab, terms, keys = marshal.loads(z["meta"].tobytes())
+                ranges = {k: tuple(s) for k, s in zip(keys, z["spans"].tolist())}
+                return cls(vocab, [tuple(t) for t in terms], z["ids"], z["starts"], ranges)
+            except (EOFError, TypeError) as exc:
+                raise ValueError(f"{path}: not a snippet table ({exc})") from None
+
+
+def _current_docs(backend: SearchBackend) -> list[dict]:
+    """The stored documents of every current text (any status: a search for repealed ones shows them)."""
+    hits = backend.search(Ranked(()), Filters(statuses=()), limit=10_000_000)
+    return [h.doc for h in hits if h.doc is not None]
+
+
+_HELD: derived.PerIndex[tuple[str, TokenTable | None]] = derived.PerIndex()
+_BUILDING: set[int] = set()             # backends whose table a background thread is building
+_BUILDING_LOCK = threading.Lock()
+
+
+def table(backend: SearchBackend) -> TokenTable | None:
+    """The table of the index as it is now: kept, read from the cache, or built (and written
+    there). None for an empty index."""
+    def build(held: tuple[str, TokenTable | None] | None) -> tuple[str, TokenTable | None]:
+        digest = derived.index_digest(backend, TABLE_VERSION)
+        if held is not None and held[0] == digest:
+            return held
+        path = derived.cache_dir(backend, "snippet-table") / f"{digest}.npz"
+
+        def fresh() -> TokenTable | None:
+            docs = _current_docs(backend)
+            return TokenTable.build(docs) if docs else None
+        return digest, derived.read_or_build(path, TokenTable.load, fresh, TokenTable.save)
+    return _HELD.get(backend, build)[1]
+
+
+def ready(backend: SearchBackend) -> TokenTable | None:
+    """The table when it is there for the index's current state; else None at once, with the
+    table built in the background (one thread per backend) for the searches after."""
+    held = _HELD.peek(backend)
+    if held is not None:
+        return held[1]
+    with _BUILDING_LOCK:
+        if id(backend) in _BUILDING:
+            return None
+        _BUILDING.add(id(backend))
+
+    def run() -> None:
+        try:
+            table(backend)
+        except Exception:      # noqa: BLE001 - e.g. the index closed meanwhile: snippets split instead
+            log.warning("snippet table not built; snippets are cut by splitting", exc_info=True)
+        finally:
+            with _BUILDING_LOCK:
+                _BUILDING.discard(id(backend))
+    threading.Thread(target=run, name="lexmap-snippet-table", daemon=True).start()
+    return None
