@@ -49,14 +49,21 @@ class TokenTable:
                 by_term.setdefault(t, []).append(i)
         self.by_term = {t: np.array(v, dtype=np.int32) for t, v in by_term.items()}
 
-    def matching(self, terms: set[str]) -> np.ndarray:
-        """A mask over the vocabulary: the surface forms analysed to any of `terms`."""
+    def matching(self, terms: set[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Over the vocabulary: a mask of the surface forms analysed to any of `terms`, and for
+        each of them a number standing for the term it matched (its first term among `terms`,
+        as Highlighter._match picks it; -1 for the others)."""
         mask = np.zeros(len(self.vocab), dtype=bool)
         for t in terms:
             ids = self.by_term.get(t)
             if ids is not None:
                 mask[ids] = True
-        return mask
+        term_of = np.full(len(self.vocab), -1, dtype=np.int32)
+        number: dict[str, int] = {}
+        for i in mask.nonzero()[0].tolist():
+            t = next(t for t in self.terms[i] if t in terms)
+            term_of[i] = number.setdefault(t, len(number))
+        return mask, term_of
 
     @classmethod
     def build(cls, docs: list[dict]) -> "TokenTable":

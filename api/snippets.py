@@ -9,6 +9,7 @@ analysing a long article for each query that shows it.
 from __future__ import annotations
 
 import html
+from bisect import bisect_left, bisect_right
 import re
 import threading
 import zlib
@@ -29,6 +30,7 @@ SNIPPET_WORDS = 36
 # with what lies between them, in one pass in C; offsets come from the lengths.
 _SPLIT = re.compile(f"({_TOKEN.pattern})")
 _BLANKS = re.compile(r"\s+")
+_NONBLANK = re.compile(r"\S")
 SPLIT_TEXTS = 1024      # provision texts whose word split is kept (the most recently shown)
 
 
@@ -159,6 +161,7 @@ class Highlighter:
         # prefix queries match by a scan of the vocabulary: those take the split path
         self.table = table if table is not None and not self.prefixes else None
         self._mask = None                             # the table's words matching a term
+        self._term_of = None                          # ... and the term each matched (its number)
 
     def _match(self, raw: str) -> str | None:
         m = self.matched.get(raw, False)
@@ -230,11 +233,11 @@ class Highlighter:
             return None
         ids = table.ids[lo:hi]
         if self._mask is None:
-            self._mask = table.matching(self.terms)
-        hits = self._mask[ids].nonzero()[0].tolist()
-        terms, vocab = self.terms, table.vocab
-        first = [next(t for t in table.terms[i] if t in terms) for i in ids[hits].tolist()] if hits else []
-        best = self._window(hits, first)
+            self._mask, self._term_of = table.matching(self.terms)
+        found = self._mask[ids].nonzero()[0]
+        hits = found.tolist()
+        vocab = table.vocab
+        best = self._window(hits, self._term_of[ids[found]].tolist())
         last = min(best + self.width, hi - lo - 1)
         starts = table.starts
 
@@ -243,14 +246,14 @@ class Highlighter:
             return start, start + len(vocab[ids[j]])
         return self._cut(text, hits, best, last, span_of)
 
-    def _window(self, hits: list[int], first: list[str | None]) -> int:
+    def _window(self, hits: list[int], first: list) -> int:
         """Where the passage starts (a word index): the window of `width` words over the hits
         (word indices, ascending; `first`: the term each matched) with most distinct terms,
         then most hits, three words before its first hit."""
         width = self.width
         best, best_score, end = 0, -1, 0
         # slide a window of `width` words over the hits, counting its distinct terms as it goes
-        inside: dict[str | None, int] = {}
+        inside: dict = {}
         distinct = 0
         for k, i in enumerate(hits):
             while end < len(hits) and hits[end] < i + width:
@@ -274,15 +277,15 @@ class Highlighter:
         lo = 0 if best == 0 else span_of(best)[0]
         hi = span_of(last)[1]
         out, cur = [], lo
-        for j in hits:
-            if best <= j <= best + self.width:
-                start, stop = span_of(j)
-                out.append(html.escape(text[cur:start]))
-                out.append(f"<mark>{html.escape(text[start:stop])}</mark>")
-                cur = stop
+        for j in islice(hits, bisect_left(hits, best), bisect_right(hits, best + self.width)):
+            start, stop = span_of(j)
+            out.append(html.escape(text[cur:start]))
+            out.append(f"<mark>{html.escape(text[start:stop])}</mark>")
+            cur = stop
         out.append(html.escape(text[cur:hi]))
         body = _BLANKS.sub(" ", "".join(out)).strip()
-        return ("… " if lo > 0 else "") + body + (" …" if hi < len(text.rstrip()) else "")
+        # "…" when a word follows (a search from `hi`, not a copy of the whole text stripped)
+        return ("… " if lo > 0 else "") + body + (" …" if _NONBLANK.search(text, hi) else "")
 
 
 def snippet(text: str, terms: set[str], prefixes: list[str], width: int = SNIPPET_WORDS) -> str:
