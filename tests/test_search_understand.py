@@ -17,6 +17,8 @@ RU_GK = "eli/ru/kodeks/1994/51-fz"
 BY_GK = "eli/by/kodeks/1998/218-z"
 RU_TK = "eli/ru/kodeks/2001/197-fz"
 BY_TK = "eli/by/kodeks/1999/296-z"
+RU_UK = "eli/ru/kodeks/1996/63-fz"
+BY_UK = "eli/by/kodeks/1999/275-z"
 BACKENDS = ["tantivy", "whoosh"]
 
 
@@ -81,6 +83,45 @@ def test_corrections_come_from_the_vocabulary_given():
     assert correct_word("давнасть", df) is None                                # not in this vocabulary
     assert correct_word("дог", df) is None                                     # too short to guess
     assert correct_word("statute", df) is None and correct_word("51-фз", df) is None
+
+
+def test_a_dictionary_word_the_codes_lack_is_no_typo():
+    vocabulary = {"сила": 100, "договор": 100}
+    df = lambda t: vocabulary.get(t, 0)                                        # noqa: E731
+    assert correct_word("сбил", df) == "сил"          # a neighbour one edit away exists ...
+    u = Understanding(df)
+    out = u(parse("сбил пешехода"))
+    # ... but "сбил" is a word (of "сбить"): an everyday word the codes do not use, kept as typed
+    assert not out.corrections and out.tried == ["сбил", "пешехода"]
+    assert u(parse("дагавор")).corrections == {"дагавор": "договор"}          # a typo still is corrected
+
+
+def test_acronyms_are_learned_from_the_codes_runs_that_read_as_names():
+    from ingest.index import acronyms as A
+    texts = (["освобождение условно-досрочное освобождение от отбывания наказания"] * 3
+             + ["уголовное дело открыто"] * 9                   # у-д-о too, but not a name (an adverb ends it)
+             + ["указанный документ организации"] * 4)          # a name, of something else
+    found = A.build(texts, {"удо"})
+    assert found == {"удо": [("указанный документ организации", 4), ("условно-досрочное освобождение", 3)]}
+    vectors = {"удо": (1.0, 0.0), "условно-досрочный": (0.8, 0.6), "освобождение": (1.0, 0.0),
+               "указанный": (0.0, 1.0), "документ": (0.0, 1.0), "организация": (0.0, 1.0)}
+    vec = lambda w: None if w not in vectors else __import__("numpy").array(vectors[w])   # noqa: E731
+    assert A.choose("удо", found["удо"], vec) == "условно-досрочное освобождение"      # nearest in meaning
+    assert A.choose("ооо", found["удо"], vec) is None                                    # no vector of its own
+    assert A.typed_as_acronym("УДО") and A.typed_as_acronym("загс") and not A.typed_as_acronym("сбил")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_acronym_is_searched_as_the_words_of_the_codes_it_stands_for(search_env, backend):
+    from ingest.index import acronyms as A
+    assert A.table()["удо"] == "условно-досрочном освобождении"
+    assert A.table()["ооо"] == "общества с ограниченной ответственностью"
+    assert not {"гк", "тк", "упк", "рф", "рб"} & set(A.table())      # acts' short titles: citations read them
+    for jur, art in (("ru", f"{RU_UK}/art_79"), ("by", f"{BY_UK}/art_90")):
+        data = run(search_env, "когда выпускают по УДО", backend, jurisdiction=(jur,))
+        assert art in articles(data)[:3], articles(data)[:3]
+    u = S.understanding(search_env[2][backend])(parse("выйти по УДО"))
+    assert u.expanded == {"УДО": "условно-досрочном освобождении"} and not u.corrections
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -1,18 +1,23 @@
 """Query understanding between parsing and the engine: what a person typed, as the index says it.
 
-Three steps, each cheap for an ordinary query:
+Four steps, each cheap for an ordinary query:
 
 - **question words**: a question ("могут ли уволить…", "что делать если…", "сколько
   лет дают…") carries words that say *how* it is asked, not *what* about; they are
   dropped from a query of juxtaposed words when something else remains (never from
   a phrase, never when they are all the query holds). English function words ("of",
   "the") likewise, so "statute of limitations" cannot rank by "of";
+- **acronyms**: a word the index lacks, typed in capitals or marked as an abbreviation by
+  the dictionary ("УДО", "загс"), is searched as the phrase of the codes it stands for
+  ("условно-досрочное освобождение"), from the table acronyms.py learned from the codes;
 - **typo tolerance**: a word none of whose index terms occur in the index (its
   document frequency, one term-dictionary lookup) is corrected from the index's own
   vocabulary: the dictionary words (pymorphy3's) one edit away or differing in
   unstressed vowels (а/о, е/и/я), kept only if the index holds them, the most
   frequent first. The corrected word replaces the unknown one in the query, and the
-  answer carries "did you mean" with the corrected text;
+  answer carries "did you mean" with the corrected text. A word the dictionary knows
+  is no typo and stays as typed: "сбил", "бьет", "прохожей" are everyday words the codes
+  do not use, not "сил", "убьет", "похожей" (which the dense retrieval would then read);
 - **expansion** (optional, `Expansion`): every content word also finds the index
   terms nearest to it in Russian word vectors (navec, shipped in natasha's wheel),
   weighted by their similarity times EXPANSION_WEIGHT.
@@ -25,7 +30,8 @@ from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from .analysis import _morph, fold, terms_of
-from .querylang import All, Any, Node, Not, Ranked, Thesaurus, Word, _Parser
+from . import acronyms
+from .querylang import All, Any, Node, Not, Ranked, Thesaurus, Word, _Parser, phrase
 
 # Lemmas of words that say how a question is asked ("могут ли", "что делать", "сколько",
 # "можно ли", "как быть"): dropped from questions, kept when they are all the query holds.
@@ -62,6 +68,7 @@ class Understood:
     corrections: dict[str, str] = field(default_factory=dict)   # surface word typed -> corrected word
     dropped: list[str] = field(default_factory=list)            # question and English function words
     tried: list[str] = field(default_factory=list)              # words the index lacks, a correction sought
+    expanded: dict[str, str] = field(default_factory=dict)      # acronym typed -> the codes' words searched for it
 
     def corrected_text(self, text: str) -> str | None:
         """The query text with its corrected words, or None when nothing was corrected."""
@@ -168,14 +175,24 @@ class Understanding:
     def _known(self, w: Word) -> bool:
         return any(self.doc_freq(t) for t in w.terms) or any(self.doc_freq(t) for t in w.related)
 
-    def _word(self, w: Word, out: Understood, thesaurus: Thesaurus | None) -> Word:
-        if len(out.tried) < MAX_CORRECTIONS and not self._known(w):
+    def _word(self, w: Word, out: Understood, thesaurus: Thesaurus | None) -> Node:
+        known = self._known(w)
+        if not known:
+            run = acronyms.expansion(w.surface)
+            if run is not None:                 # "УДО": the phrase of the codes it stands for
+                spelt = phrase(run)
+                if spelt is not None:
+                    out.expanded[w.surface] = run
+                    return spelt
+        if len(out.tried) < MAX_CORRECTIONS and not known:
             out.tried.append(w.surface)
             key = fold(w.surface)
             if key not in self._fixes:
                 if len(self._fixes) > 20_000:
                     self._fixes.clear()
-                self._fixes[key] = correct_word(w.surface, self.doc_freq)
+                # a word of the dictionary is no typo: an everyday word the codes do not use
+                # ("сбил", "бьет") must not become its neighbour ("сил", "убьет")
+                self._fixes[key] = None if _morph().word_is_known(key) else correct_word(w.surface, self.doc_freq)
             fixed = self._fixes[key]
             if fixed is not None:
                 # the word as the query would hold it had it been spelt so
