@@ -248,6 +248,13 @@ class SearchSuggestion(_Doc):
     hits: int
 
 
+class SearchAcronym(_Doc):
+    """An acronym of the query searched as the words of the codes it stands for (a reviewed
+    entry of ingest/index/acronyms_review.tsv)."""
+    typed: str
+    searched: str
+
+
 class SearchAnswer(_Doc):
     query: str
     total: int
@@ -258,6 +265,7 @@ class SearchAnswer(_Doc):
     results: list[SearchHit]
     facets: dict[str, dict[str, int]]
     suggestion: SearchSuggestion | None = None
+    acronyms: list[SearchAcronym] = []
 
 
 class ResolvedCitation(_Doc):

@@ -635,4 +635,5 @@ def _answer(store: GraphStore, backend: SearchBackend, req: Request, filters: Fi
         "results": results,
         "facets": {"jurisdiction": facets.jurisdiction if facets else {}, "act": facets.act if facets else {}},
         "suggestion": suggestion,
+        "acronyms": [{"typed": k, "searched": v} for k, v in understood.expanded.items()],
     }

@@ -9,6 +9,11 @@ news, would read "ГК" as "государственная компания"). C
 initials spell a key (acronyms.build). Choice: the candidate nearest the key in meaning
 (acronyms.choose). Prints how many keys, candidates and choices there are and the table;
 --write stores it in ingest/index/acronyms.json. Queries are never read here.
+
+Search serves only the entries judged "yes" in ingest/index/acronyms_review.tsv (acronyms.table()),
+so the run ends with how many of the table's (acronym, expansion) pairs are judged yes, no and not
+yet, and lists the unjudged ones: after regenerating, a maintainer judges those (adds rows to the
+review) before they are served. --check reports that for the stored acronyms.json without learning.
 """
 from __future__ import annotations
 
@@ -31,11 +36,28 @@ from ingest.store import open_store  # noqa: E402
 from ingest.index.indexer import sync  # noqa: E402
 
 
+def report_review(chosen: dict[str, str]) -> None:
+    """Print how many of the table's pairs acronyms_review.tsv judges yes / no / not yet, and the unjudged."""
+    judged = A.verdicts()
+    by: dict[str, list[str]] = {"yes": [], "no": [], "unjudged": []}
+    for k, run in sorted(chosen.items()):
+        v = judged.get((k, run))          # a pair regenerated with another expansion is unjudged
+        by[v if v in ("yes", "no") else "unjudged"].append(k)
+    print(f"review ({A.REVIEW_PATH.name}): {len(by['yes'])} yes (served), {len(by['no'])} no, "
+          f"{len(by['unjudged'])} not yet judged (not served)")
+    for k in by["unjudged"]:
+        print(f"  unjudged {k:<8} {chosen[k]}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--write", action="store_true", help=f"store the table in {A.ACRONYMS_PATH.name}")
     ap.add_argument("--show", default="", help="print the candidates of these keys")
+    ap.add_argument("--check", action="store_true", help=f"only report the review of the stored {A.ACRONYMS_PATH.name}")
     args = ap.parse_args()
+    if args.check:
+        report_review(A.learned())
+        return 0
     settings = load_settings()
     store = open_store(settings)
     backend = open_backend(settings, "tantivy")
@@ -66,6 +88,7 @@ def main() -> int:
                      "articles in force (initials) and navec's word vectors (meaning), never from queries",
             "acronyms": chosen}, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
         print(f"wrote {A.ACRONYMS_PATH.relative_to(ROOT)}")
+    report_review(chosen)
     return 0
 
 

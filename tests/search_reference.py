@@ -178,4 +178,5 @@ def search(store, backend: SearchBackend, req: Request, aliases: dict[str, str] 
         "facets": {"jurisdiction": found.jurisdiction if found else {}, "act": found.act if found else {}},
         "suggestion": (_suggestion(backend, req, typed, understood, filters, total, thesaurus)
                        if node is not None else None),
+        "acronyms": [{"typed": k, "searched": v} for k, v in understood.expanded.items()],
     }

@@ -302,6 +302,17 @@ def test_suggestion_is_shown_with_the_filters_kept():
                                            changes_acts=[], query={"q": "x"})
 
 
+def test_an_acronym_searched_as_the_codes_words_is_shown():
+    from api.templating import render
+    answer = {"total": 3, "offset": 0, "limit": 20, "results": [], "citations": [], "suggestion": None,
+              "facets": {"jurisdiction": {}, "act": {}},
+              "acronyms": [{"typed": "УДО", "searched": "условно-досрочном освобождении"}]}
+    kw = dict(acts=[], q="УДО", error=None, jurisdiction=[], act=[], offset=0, act_by_path={}, changes_acts=[],
+              query={"q": "УДО"})
+    assert "УДО — искали как «условно-досрочном освобождении»" in render("index.html", results=answer, **kw)
+    assert "искали как" not in render("index.html", results={**answer, "acronyms": []}, **kw)
+
+
 def test_reading_view_of_a_whole_act_and_of_a_chapter(client):
     r = client.get(f"/read/{RU_GK}")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")

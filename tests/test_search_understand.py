@@ -4,6 +4,7 @@ words and English function words do not rank, the judged sets load only when wel
 from __future__ import annotations
 
 import hashlib
+import json
 
 import pytest
 
@@ -120,8 +121,40 @@ def test_an_acronym_is_searched_as_the_words_of_the_codes_it_stands_for(search_e
     for jur, art in (("ru", f"{RU_UK}/art_79"), ("by", f"{BY_UK}/art_90")):
         data = run(search_env, "когда выпускают по УДО", backend, jurisdiction=(jur,))
         assert art in articles(data)[:3], articles(data)[:3]
+        # the answer says what the acronym was searched as (the page shows it)
+        assert data["acronyms"] == [{"typed": "УДО", "searched": "условно-досрочном освобождении"}]
+    assert run(search_env, "условно-досрочное освобождение", backend)["acronyms"] == []
     u = S.understanding(search_env[2][backend])(parse("выйти по УДО"))
     assert u.expanded == {"УДО": "условно-досрочном освобождении"} and not u.corrections
+
+
+def test_only_the_reviewed_acronyms_are_served(tmp_path, monkeypatch):
+    from ingest.index import acronyms as A
+    # the real table: learned wrongly and judged "no" (ПАО is a публичное акционерное общество,
+    # РЖД the Российские железные дороги), so not served, though typed in capitals
+    learned, judged = A.learned(), A.verdicts()
+    for k in ("пао", "ржд"):
+        assert k in learned and judged[(k, learned[k])] == "no"
+        assert k not in A.table() and A.expansion(k.upper()) is None
+    assert judged[("удо", learned["удо"])] == "yes" and A.expansion("УДО") == learned["удо"]
+    # a temp table: an entry the review lacks, or regenerated with another expansion, is not served
+    entries = {"удо": "условно-досрочном освобождении", "ооо": "органа общей опеки",   # regenerated
+               "тсж": "товарищества собственников жилья"}                              # not judged
+    (tmp_path / "acronyms.json").write_text(json.dumps({"acronyms": entries}), encoding="utf-8")
+    (tmp_path / "review.tsv").write_text(
+        "# comment\nacronym\texpansion\tverdict\tnote\n"
+        "удо\tусловно-досрочном освобождении\tyes\t\n"
+        "ооо\tобщества с ограниченной ответственностью\tyes\t\n", encoding="utf-8")
+    monkeypatch.setattr(A, "ACRONYMS_PATH", tmp_path / "acronyms.json")
+    monkeypatch.setattr(A, "REVIEW_PATH", tmp_path / "review.tsv")
+    A.table.cache_clear()
+    try:
+        assert A.table() == {"удо": "условно-досрочном освобождении"}
+        assert A.expansion("ТСЖ") is None and A.expansion("ООО") is None
+    finally:
+        monkeypatch.undo()
+        A.table.cache_clear()
+    assert A.table()["ооо"] == "общества с ограниченной ответственностью"
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

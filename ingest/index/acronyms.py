@@ -19,8 +19,14 @@ bench/acronyms.py writes it to acronyms.json beside this module):
   (ДТП is "дорожно-транспортное происшествие", 5 times in the codes, not "документы
   территориального планирования", 208), then how established the name is (ООО is "общество с
   ограниченной ответственностью", 119 times, cosine 0.18, rather than "орган в области обороны",
-  44, cosine 0.25). An acronym the codes never spell out can get a wrong expansion (АЗС reads
-  as "аренда зданий и сооружений"): it matched nothing before either.
+  44, cosine 0.25).
+
+The table is machine-made and often wrong (АЗС reads as "аренда зданий и сооружений", ПФР as
+"письменной форме работодателю"), and a wrong rewrite silently sends a query to wrong articles.
+So it is served only where reviewed: acronyms_review.tsv beside it holds a person's verdict on
+each (acronym, expansion) pair, and `table()` keeps only the pairs judged "yes"; an entry
+regenerated with another expansion, or not yet judged, is not served until it is reviewed
+(bench/acronyms.py lists those).
 
 At query time (ingest/index/understand.py) a word the index lacks that is typed in capitals or
 that the dictionary marks as an abbreviation, and that the table holds, is searched as the
@@ -38,6 +44,7 @@ from typing import Callable, Iterable
 from .analysis import STOP_WORDS, _morph, fold, terms_of
 
 ACRONYMS_PATH = Path(__file__).with_name("acronyms.json")
+REVIEW_PATH = Path(__file__).with_name("acronyms_review.tsv")
 MIN_LETTERS, MAX_LETTERS = 2, 6
 MIN_COUNT = 3
 MIN_COSINE = 0.1
@@ -145,14 +152,33 @@ def choose(key: str, candidates: list[tuple[str, int]], vector: Callable[[str], 
     return best
 
 
-@lru_cache(maxsize=1)
-def table() -> dict[str, str]:
-    """acronym -> the words it stands for (acronyms.json), {} when there is none."""
+def learned(path: Path | None = None) -> dict[str, str]:
+    """acronym -> expansion as bench/acronyms.py learned it (acronyms.json), reviewed or not;
+    {} when there is none."""
     try:
-        data = json.loads(ACRONYMS_PATH.read_text(encoding="utf-8"))
+        data = json.loads((path or ACRONYMS_PATH).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     return {k: v for k, v in data.get("acronyms", {}).items() if isinstance(v, str)}
+
+
+def verdicts(path: Path | None = None) -> dict[tuple[str, str], str]:
+    """(acronym, expansion) -> "yes" or "no" as judged in acronyms_review.tsv (tab-separated
+    acronym, expansion, verdict, note; '#' lines are comments, the first other line the header)."""
+    try:
+        lines = (path or REVIEW_PATH).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return {}
+    rows = [line.split("\t") for line in lines if line.strip() and not line.startswith("#")]
+    return {(r[0], r[1]): r[2].strip() for r in rows[1:] if len(r) >= 3}
+
+
+@lru_cache(maxsize=1)
+def table() -> dict[str, str]:
+    """acronym -> the words it stands for: the learned entries whose very (acronym, expansion)
+    pair is judged "yes" in the review; {} when there is none."""
+    judged = verdicts()
+    return {k: v for k, v in learned().items() if judged.get((k, v)) == "yes"}
 
 
 def expansion(surface: str) -> str | None:
