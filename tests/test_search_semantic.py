@@ -40,11 +40,14 @@ def test_everyday_words_find_the_statutes_article(search_env, backend, monkeypat
         # "переработки": the code says "сверхурочная работа"; the words alone miss the article
         ("переработки оплачиваются в двойном размере", "ru", "eli/ru/kodeks/2001/197-fz/art_152", 5),
         # "вырвал сумку": the code says "грабеж, то есть открытое хищение чужого имущества"
-        # (the reranker puts the civil code's "open" companies and torts first on this corpus)
-        ("открыто вырвал сумку у прохожей", "by", "eli/by/kodeks/1999/275-z/art_206", 10),
+        # (the reranker puts the civil code's "open" companies and torts first on this corpus).
+        # 15th here: it stood within 10 only while "вырвал" and "прохожей" were "corrected" to
+        # "вызвал" and "похожей" (dictionary words are no typos since 2026-11-25; on the whole
+        # corpus that put it 30th, the "corrected" query nowhere in the first 50)
+        ("открыто вырвал сумку у прохожей", "by", "eli/by/kodeks/1999/275-z/art_206", 20),
     ]
     for q, jur, want, within in cases:
-        got = articles(run(search_env, q, backend, jurisdiction=(jur,)))
+        got = articles(run(search_env, q, backend, jurisdiction=(jur,), limit=max(10, within)))
         assert want in got[:within], (q, jur, got)
 
 
