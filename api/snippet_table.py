@@ -8,8 +8,9 @@ one array index over its words; the passage is the same (api/snippets.Highlighte
 path, a test compares them on every text of an act).
 
 Built from the index's stored documents (~4.5 M words, ~4 s with the snippets' vocabulary
-warm), kept under <data dir>/cache/snippet-table keyed by what the index holds
-(ingest.index.derived), so the next start reads it (~0.3 s). Searches never wait for it:
+warm, read a chunk at a time), kept under <data dir>/cache/snippet-table keyed by what the
+index holds (ingest.index.derived), so the next start reads it (~0.1 s; the word arrays are
+mapped from the file, shared by a server's workers). Searches never wait for it:
 `ready` answers None until the table of the index's current state is there and starts
 building it in the background; meanwhile snippets are cut by splitting, as before.
 """
@@ -19,7 +20,8 @@ import logging
 import marshal
 import threading
 import zlib
-from itertools import accumulate
+from itertools import accumulate, islice
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +32,7 @@ from ingest.index.querylang import Ranked
 
 from .snippets import _SPLIT, analysed, snippet_source
 
-TABLE_VERSION = "snippet table 3"
+TABLE_VERSION = "snippet table 4"
 log = logging.getLogger("lexmap.search")
 
 
@@ -66,14 +68,15 @@ class TokenTable:
         return mask, term_of
 
     @classmethod
-    def build(cls, docs: list[dict]) -> "TokenTable":
+    def build(cls, docs: Iterable[dict]) -> "TokenTable":
         """The table of these stored documents (a key held by two different texts is left out:
         those texts are cut by splitting)."""
         vocab_id: dict[str, int] = {}
-        ids: list[int] = []
-        starts: list[int] = []
+        ids: list[np.ndarray] = []            # per text (arrays, not lists of ints: 4.5 M words)
+        starts: list[np.ndarray] = []
         ranges: dict[str, tuple[int, int, int]] = {}
         clash: set[str] = set()
+        n = 0
         for d in docs:
             key = d["id"]
             if key in ranges or key in clash:
@@ -82,38 +85,67 @@ class TokenTable:
                 continue
             text = snippet_source(d)
             parts = _SPLIT.split(text)
-            first = len(ids)
-            ids.extend(vocab_id.setdefault(w, len(vocab_id)) for w in parts[1::2])
+            words = parts[1::2]
+            ids.append(np.fromiter((vocab_id.setdefault(w, len(vocab_id)) for w in words), np.int32, len(words)))
             # word j starts where the parts before it (gap, word, ..., gap) end
-            starts.extend(list(accumulate(map(len, parts)))[0:-1:2])
-            ranges[key] = (first, len(ids), zlib.crc32(text.encode()))
+            starts.append(np.fromiter(islice(accumulate(map(len, parts)), 0, None, 2), np.int32, len(words)))
+            ranges[key] = (n, n + len(words), zlib.crc32(text.encode()))
+            n += len(words)
         vocab = list(vocab_id)
-        return cls(vocab, [analysed(w) for w in vocab], np.array(ids, dtype=np.int32),
-                   np.array(starts, dtype=np.int32), ranges)
+        empty = np.zeros(0, np.int32)
+        return cls(vocab, [analysed(w) for w in vocab], np.concatenate(ids) if ids else empty,
+                   np.concatenate(starts) if starts else empty, ranges)
 
     def save(self, path: Path) -> None:
-        """Write to `path`, whole (derived.write_whole: readers never see half a file)."""
+        """Write to `path`, whole (derived.write_whole: readers never see half a file): the
+        magic, the length of the rest of the header, the header (vocabulary, terms, keys and
+        spans, marshalled), padding to 8 bytes, then the ids and the starts as raw int32."""
         keys = list(self.ranges)
-        spans = np.array([self.ranges[k] for k in keys], dtype=np.int64).reshape(-1, 3)
-        meta = np.frombuffer(marshal.dumps((self.vocab, self.terms, keys)), dtype=np.uint8)
-        derived.write_whole(path, lambda f: np.savez(f, ids=self.ids, starts=self.starts, spans=spans, meta=meta))
+        meta = marshal.dumps((self.vocab, self.terms, keys, [self.ranges[k] for k in keys], len(self.ids)))
+        pad = -(len(_MAGIC) + 8 + len(meta)) % 8
+
+        def write(f) -> None:
+            f.write(_MAGIC + len(meta).to_bytes(8, "little") + meta + b"\0" * pad)
+            f.write(np.ascontiguousarray(self.ids, dtype="<i4").tobytes())
+            f.write(np.ascontiguousarray(self.starts, dtype="<i4").tobytes())
+        derived.write_whole(path, write)
 
     @classmethod
     def load(cls, path: Path) -> "TokenTable":
-        """Read what `save` wrote (OSError or ValueError when it cannot)."""
-        with np.load(path, allow_pickle=False) as z:
+        """Read what `save` wrote (OSError or ValueError when it cannot). The ids and starts are
+        mapped, not read: the workers of one server share their pages."""
+        with open(path, "rb") as f:
+            if f.read(len(_MAGIC)) != _MAGIC:
+                raise ValueError(f"{path}: not a snippet table")
+            size = int.from_bytes(f.read(8), "little")
             try:
-                vocab, terms, keys = marshal.loads(z["meta"].tobytes())
-                ranges = {k: tuple(s) for k, s in zip(keys, z["spans"].tolist())}
-                return cls(vocab, [tuple(t) for t in terms], z["ids"], z["starts"], ranges)
-            except (EOFError, TypeError) as exc:
+                vocab, terms, keys, spans, n = marshal.loads(f.read(size))
+                ranges = {k: tuple(s) for k, s in zip(keys, spans)}
+            except (EOFError, TypeError, ValueError) as exc:
                 raise ValueError(f"{path}: not a snippet table ({exc})") from None
+        offset = len(_MAGIC) + 8 + size + (-(len(_MAGIC) + 8 + size) % 8)
+        if path.stat().st_size != offset + 8 * n:
+            raise ValueError(f"{path}: a snippet table cut short")
+        ids = np.memmap(path, dtype="<i4", mode="r", offset=offset, shape=(n,)) if n else np.zeros(0, np.int32)
+        starts = (np.memmap(path, dtype="<i4", mode="r", offset=offset + 4 * n, shape=(n,)) if n
+                  else np.zeros(0, np.int32))
+        return cls(vocab, [tuple(t) for t in terms], ids, starts, ranges)
 
 
-def _current_docs(backend: SearchBackend) -> list[dict]:
-    """The stored documents of every current text (any status: a search for repealed ones shows them)."""
-    hits = backend.search(Ranked(()), Filters(statuses=()), limit=10_000_000)
-    return [h.doc for h in hits if h.doc is not None]
+_MAGIC = b"lexmap snippet table\n"
+
+
+def _current_docs(backend: SearchBackend, chunk: int = 2000) -> Iterator[dict]:
+    """The stored documents of every current text (any status: a search for repealed ones shows
+    them), read a chunk at a time: the whole index's documents at once held ~0.4 GB."""
+    hits = backend.candidates(Ranked(()), Filters(statuses=()), limit=10_000_000)
+    for k in range(0, len(hits), chunk):
+        part = hits[k:k + chunk]
+        backend.fetch(part)
+        for h in part:
+            if h.doc is not None:
+                yield h.doc
+            h.doc = None
 
 
 _HELD: derived.PerIndex[tuple[str, TokenTable | None]] = derived.PerIndex()
@@ -128,11 +160,11 @@ def table(backend: SearchBackend) -> TokenTable | None:
         digest = derived.index_digest(backend, TABLE_VERSION)
         if held is not None and held[0] == digest:
             return held
-        path = derived.cache_dir(backend, "snippet-table") / f"{digest}.npz"
+        path = derived.cache_dir(backend, "snippet-table") / f"{digest}.table"
 
         def fresh() -> TokenTable | None:
-            docs = _current_docs(backend)
-            return TokenTable.build(docs) if docs else None
+            built = TokenTable.build(_current_docs(backend))
+            return built if built.ranges else None
         return digest, derived.read_or_build(path, TokenTable.load, fresh, TokenTable.save)
     return _HELD.get(backend, build)[1]
 

@@ -242,3 +242,27 @@ def test_search_cuts_snippets_from_the_term_vectors_once_they_are_built(env):
         S.Highlighter._from_table = real
     assert len(seen) == len(again["results"]) > 0
     assert [r["snippet"] for r in first["results"]] == [r["snippet"] for r in again["results"]]
+
+
+def test_snippet_table_file_round_trip_and_damaged_files_refused(tmp_path):
+    """The table's cache file reads back as written (ids and starts mapped); a file cut short or
+    not a table is refused (then rebuilt: derived.read_or_build); a key two texts share is left
+    out (those texts are cut by splitting)."""
+    from api.snippet_table import TokenTable
+    docs = [{"id": "a", "text": "Договор займа, договор.", "label": "", "title": ""},
+            {"id": "b", "text": "", "label": "Статья 1", "title": "Заём"},
+            {"id": "c", "text": "одно", "label": "", "title": ""}, {"id": "c", "text": "другое", "label": "", "title": ""}]
+    table = TokenTable.build(docs)
+    assert set(table.ranges) == {"a", "b"}
+    lo, hi, _ = table.ranges["a"]
+    assert [table.vocab[i] for i in table.ids[lo:hi]] == ["Договор", "займа", "договор"]
+    assert [int(x) for x in table.starts[lo:hi]] == [0, 8, 15]
+    path = tmp_path / "t.table"
+    table.save(path)
+    again = TokenTable.load(path)
+    assert again.ranges == table.ranges and again.vocab == table.vocab and again.terms == table.terms
+    assert again.ids.tolist() == table.ids.tolist() and again.starts.tolist() == table.starts.tolist()
+    for damaged in (path.read_bytes()[:-3], b"not a table at all", b""):
+        path.write_bytes(damaged)
+        with pytest.raises(ValueError):
+            TokenTable.load(path)
