@@ -170,6 +170,19 @@ def test_by_labour_code_truncated_lists_are_flagged(manifest):
         assert num in articles(doc), num
 
 
+def test_by_constitution_2022_missing_first_section_heading_is_reported(manifest):
+    """The 2022 text opens with article 1, with no "РАЗДЕЛ I" heading (the 2004 XML has it):
+    reported where the first section heading stands, nothing invented, articles 1–20 outside
+    any section; the 2004 redaction, whose text has the heading, gets no such report."""
+    doc = parse(manifest, "by-konst")
+    found = [p for p in doc.problems if "before the first section heading" in p.message]
+    assert len(found) == 1 and "articles 1–20" in found[0].message and "Раздел II" in found[0].message
+    assert found[0].where.endswith(":95")
+    assert [c.kind for c in doc.children[:20]] == ["article"] * 20 and doc.children[20].kind == "section"
+    older = parse(manifest, "by-konst", "2004-10-17")
+    assert not [p for p in older.problems if "before the first section heading" in p.message]
+
+
 def test_unexplained_gaps_are_reported(manifest):
     doc = parse(manifest, "by-ktm")
     gaps = [p for p in doc.problems if "absent from the source" in p.message]

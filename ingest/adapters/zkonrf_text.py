@@ -42,6 +42,8 @@ def parse(data: bytes, where: str) -> ParsedDocument:
     started = False
     seen: set[str] = set()
     last = 0
+    before_sections: list[str] = []     # articles met before any section heading
+    sectioned = False
     while i < len(lines):
         n, line = lines[i]
         where_n = f"{where}:{n}"
@@ -83,6 +85,8 @@ def parse(data: bytes, where: str) -> ParsedDocument:
                 num, title = f"{num}{split.group(1)}", split.group(2)
             seen.add(num)
             last = int(num) if num.isascii() and num.isdigit() else last
+            if not sectioned:
+                before_sections.append(num)
             if _STATUS_ONLY.match(title):
                 builder.heading(Block(f"Статья {num}.", where_n, [title], heading=True), "article", num, "")
                 continue
@@ -102,6 +106,14 @@ def parse(data: bytes, where: str) -> ParsedDocument:
                     title = lines[i + 1][1]
                     i += 1
                 label = f"{'Глава' if kind == 'chapter' else 'Раздел'} {m.group(1)}"
+                if kind == "section" and not sectioned:
+                    sectioned = True
+                    if before_sections and m.group(1) not in ("I", "1"):
+                        # the Constitution's 2022 text opens with its article 1: "РАЗДЕЛ I" is missing
+                        doc.warn(f"articles {before_sections[0]}–{before_sections[-1]} stand before the first "
+                                 f"section heading ({label}): the heading of the section before it is missing "
+                                 f"in the source; they are loaded outside any section", where_n,
+                                 "nothing is invented: take the heading from the official text if needed")
                 builder.heading(Block(f"{label}. {title}", where_n, heading=True), kind, m.group(1), title)
                 break
         else:
