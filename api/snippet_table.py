@@ -150,6 +150,7 @@ def _current_docs(backend: SearchBackend, chunk: int = 2000) -> Iterator[dict]:
 
 _HELD: derived.PerIndex[tuple[str, TokenTable | None]] = derived.PerIndex()
 _BUILDING: set[int] = set()             # backends whose table a background thread is building
+_FAILED: dict[int, object] = {}         # backend -> the index state whose build failed (not retried)
 _BUILDING_LOCK = threading.Lock()
 
 
@@ -175,8 +176,10 @@ def ready(backend: SearchBackend) -> TokenTable | None:
     held = _HELD.peek(backend)
     if held is not None:
         return held[1]
+    stamp = backend.state_stamp()
     with _BUILDING_LOCK:
-        if id(backend) in _BUILDING:
+        # a build that failed is tried again only for another index state: not by every search
+        if id(backend) in _BUILDING or (id(backend) in _FAILED and _FAILED[id(backend)] == stamp):
             return None
         _BUILDING.add(id(backend))
 
@@ -185,6 +188,8 @@ def ready(backend: SearchBackend) -> TokenTable | None:
             table(backend)
         except Exception:      # noqa: BLE001 - e.g. the index closed meanwhile: snippets split instead
             log.warning("snippet table not built; snippets are cut by splitting", exc_info=True)
+            with _BUILDING_LOCK:
+                _FAILED[id(backend)] = stamp
         finally:
             with _BUILDING_LOCK:
                 _BUILDING.discard(id(backend))

@@ -266,3 +266,36 @@ def test_snippet_table_file_round_trip_and_damaged_files_refused(tmp_path):
         path.write_bytes(damaged)
         with pytest.raises(ValueError):
             TokenTable.load(path)
+
+
+def test_a_snippet_table_that_cannot_be_built_is_not_tried_by_every_search(env, monkeypatch):
+    """A build that fails (here: every time) is logged and not started again by the searches
+    after it for the same index state: each would otherwise read the whole index in a thread."""
+    import threading
+    from api import snippet_table
+    store, indexes, th, known = env
+    backend = indexes["whoosh"]
+    snippet_table._HELD.clear()
+    snippet_table._FAILED.pop(id(backend), None)
+    calls = []
+    done = threading.Event()
+
+    def failing(docs):
+        calls.append(1)
+        done.set()
+        raise RuntimeError("no table")
+    monkeypatch.setattr(snippet_table.TokenTable, "build", staticmethod(failing))
+    monkeypatch.setattr(snippet_table.derived, "read_or_build", lambda path, load, fresh, save: fresh())
+    try:
+        assert snippet_table.ready(backend) is None
+        assert done.wait(60)
+        for _ in range(50):
+            if id(backend) not in snippet_table._BUILDING:
+                break
+            threading.Event().wait(0.1)
+        answers = [S.search(store, backend, S.Request(q=q), None, th, known) for q in ("кража", "договор займа")]
+        assert all(a["results"] for a in answers)          # snippets cut by splitting meanwhile
+        assert snippet_table.ready(backend) is None and len(calls) == 1
+    finally:
+        snippet_table._FAILED.pop(id(backend), None)
+        snippet_table._HELD.clear()
