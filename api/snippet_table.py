@@ -55,17 +55,17 @@ class TokenTable:
         """Over the vocabulary: a mask of the surface forms analysed to any of `terms`, and for
         each of them a number standing for the term it matched (its first term among `terms`,
         as Highlighter._match picks it; -1 for the others)."""
-        mask = np.zeros(len(self.vocab), dtype=bool)
-        for t in terms:
-            ids = self.by_term.get(t)
-            if ids is not None:
-                mask[ids] = True
+        number = {t: k for k, t in enumerate(sorted(terms))}
+        found = [(self.by_term[t], k) for t, k in number.items() if t in self.by_term]
         term_of = np.full(len(self.vocab), -1, dtype=np.int32)
-        number: dict[str, int] = {}
-        for i in mask.nonzero()[0].tolist():
-            t = next(t for t in self.terms[i] if t in terms)
-            term_of[i] = number.setdefault(t, len(number))
-        return mask, term_of
+        times = np.zeros(len(self.vocab), dtype=np.int8)
+        for ids, k in found:
+            term_of[ids] = k
+            times[ids] += 1
+        # a form analysed to two of the query's terms takes the first of its own terms among them
+        for i in np.flatnonzero(times > 1).tolist():
+            term_of[i] = number[next(t for t in self.terms[i] if t in terms)]
+        return term_of >= 0, term_of
 
     @classmethod
     def build(cls, docs: Iterable[dict]) -> "TokenTable":
@@ -126,8 +126,11 @@ class TokenTable:
         offset = len(_MAGIC) + 8 + size + (-(len(_MAGIC) + 8 + size) % 8)
         if path.stat().st_size != offset + 8 * n:
             raise ValueError(f"{path}: a snippet table cut short")
-        ids = np.memmap(path, dtype="<i4", mode="r", offset=offset, shape=(n,)) if n else np.zeros(0, np.int32)
-        starts = (np.memmap(path, dtype="<i4", mode="r", offset=offset + 4 * n, shape=(n,)) if n
+        # plain ndarray views of the mapping: np.memmap's own indexing is Python code (a snippet
+        # indexes a word at a time)
+        ids = (np.memmap(path, dtype="<i4", mode="r", offset=offset, shape=(n,)).view(np.ndarray) if n
+               else np.zeros(0, np.int32))
+        starts = (np.memmap(path, dtype="<i4", mode="r", offset=offset + 4 * n, shape=(n,)).view(np.ndarray) if n
                   else np.zeros(0, np.int32))
         return cls(vocab, [tuple(t) for t in terms], ids, starts, ranges)
 
