@@ -102,10 +102,10 @@ class TokenTable:
         spans, marshalled), padding to 8 bytes, then the ids and the starts as raw int32."""
         keys = list(self.ranges)
         meta = marshal.dumps((self.vocab, self.terms, keys, [self.ranges[k] for k in keys], len(self.ids)))
-        pad = -(len(_MAGIC) + 8 + len(meta)) % 8
+        head = _MAGIC + len(meta).to_bytes(8, "little") + meta
 
         def write(f) -> None:
-            f.write(_MAGIC + len(meta).to_bytes(8, "little") + meta + b"\0" * pad)
+            f.write(head + b"\0" * (_data_offset(len(meta)) - len(head)))
             f.write(np.ascontiguousarray(self.ids, dtype="<i4").tobytes())
             f.write(np.ascontiguousarray(self.starts, dtype="<i4").tobytes())
         derived.write_whole(path, write)
@@ -123,19 +123,23 @@ class TokenTable:
                 ranges = {k: tuple(s) for k, s in zip(keys, spans)}
             except (EOFError, TypeError, ValueError) as exc:
                 raise ValueError(f"{path}: not a snippet table ({exc})") from None
-        offset = len(_MAGIC) + 8 + size + (-(len(_MAGIC) + 8 + size) % 8)
+        offset = _data_offset(size)
         if path.stat().st_size != offset + 8 * n:
             raise ValueError(f"{path}: a snippet table cut short")
-        # plain ndarray views of the mapping: np.memmap's own indexing is Python code (a snippet
+        # a plain ndarray view of the mapping: np.memmap's own indexing is Python code (a snippet
         # indexes a word at a time)
-        ids = (np.memmap(path, dtype="<i4", mode="r", offset=offset, shape=(n,)).view(np.ndarray) if n
-               else np.zeros(0, np.int32))
-        starts = (np.memmap(path, dtype="<i4", mode="r", offset=offset + 4 * n, shape=(n,)).view(np.ndarray) if n
-                  else np.zeros(0, np.int32))
-        return cls(vocab, [tuple(t) for t in terms], ids, starts, ranges)
+        words = (np.memmap(path, dtype="<i4", mode="r", offset=offset, shape=(2 * n,)).view(np.ndarray) if n
+                 else np.zeros(0, np.int32))
+        return cls(vocab, [tuple(t) for t in terms], words[:n], words[n:], ranges)
 
 
 _MAGIC = b"lexmap snippet table\n"
+
+
+def _data_offset(header: int) -> int:
+    """Where the word arrays start: after the magic, the header's length and the header
+    (`header` bytes), padded to 8 bytes."""
+    return -(-(len(_MAGIC) + 8 + header) // 8) * 8
 
 
 def _current_docs(backend: SearchBackend, chunk: int = 2000) -> Iterator[dict]:

@@ -71,8 +71,7 @@ def _learn(raws: list[str], text_words: set[str]) -> list[str]:
         raws = list(text_words)
     new = [raw for raw in raws if raw not in _SURFACE]
     for raw in new:
-        word = fold(raw)
-        _remember(raw, () if word in STOP_WORDS else terms_of(word))
+        _remember(raw, analysed(raw))
     return new
 
 

@@ -66,8 +66,12 @@ def is_abbreviation(word: str) -> bool:
     """Whether a folded word looks like an abbreviation: pymorphy3 marks it so, or does not know it."""
     if not _CYRILLIC.match(word):
         return False
-    parses = _morph().parse(word)
-    return any("Abbr" in p.tag for p in parses) or not _morph().word_is_known(word)
+    return _marked_abbreviation(word) or not _morph().word_is_known(word)
+
+
+def _marked_abbreviation(word: str) -> bool:
+    """Whether pymorphy3 reads a folded word as an abbreviation (Abbr) in any of its parses."""
+    return any("Abbr" in p.tag for p in _morph().parse(word))
 
 
 def typed_as_acronym(surface: str) -> bool:
@@ -76,7 +80,7 @@ def typed_as_acronym(surface: str) -> bool:
     w = fold(surface)
     if not _CYRILLIC.match(w):
         return False
-    return (surface.isupper() and len(surface) >= MIN_LETTERS) or any("Abbr" in p.tag for p in _morph().parse(w))
+    return (surface.isupper() and len(surface) >= MIN_LETTERS) or _marked_abbreviation(w)
 
 
 # What a name is made of: nouns and the adjectives and participles before them.

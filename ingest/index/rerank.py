@@ -145,9 +145,10 @@ class ArticleTerms:
         """(len(rows), 4) for the given rows (-1: no article, all 0): BM25 of the query's stems
         over the whole article (idf and mean length of its jurisdiction) / the best of the rows
         of that jurisdiction, the idf-weighted share of the stems the article and its heading
-        hold, and 1 where the query holds every stem of the heading (`title_named`). Only the
-        rows asked for are looked up: the stems' postings are joined into one sorted array of
-        keys (stem's place x rows + row), searched once for all of them."""
+        hold, and 1 where the query holds every stem of the heading (`title_named`);
+        `coverage_only`: the article's share alone (column 1; the others 0, their postings not
+        read). Only the rows asked for are looked up: the stems' postings are joined into one
+        sorted array of keys (stem's place x rows + row), searched once for all of them."""
         out = np.zeros((len(rows), 4), np.float32)
         stems_ = list(dict.fromkeys(query))
         ok = rows >= 0
@@ -167,13 +168,12 @@ class ArticleTerms:
             keys.append(self.rows[a:b] + place * n_all)
             tfs.append(self.tf[a:b])
             places.append(place)
-            t = self.title_terms.get(stem)
+            t = None if coverage_only else self.title_terms.get(stem)
             if t is not None:
                 t_keys.append(self.title_rows[int(self.title_starts[t]):int(self.title_starts[t + 1])] + place * n_all)
         if not places:
             return out
         key = np.concatenate(keys).astype(np.int64, copy=False)      # sorted: places ascend
-        tf = np.concatenate(tfs)
         p = np.array(places, np.int64)[:, None]
         # document frequency of each stem in each jurisdiction: (stems, slices)
         df = (np.searchsorted(key, p * n_all + his[None, :]) - np.searchsorted(key, p * n_all + lows[None, :]))
@@ -189,7 +189,7 @@ class ArticleTerms:
         if coverage_only:
             out[ok] = x
             return out
-        f = np.where(hit, tf[at], 0.0)
+        f = np.where(hit, np.concatenate(tfs)[at], 0.0)
         avg = np.array([self.avg[s] for s in self.slices], np.float32)[sl]
         bm = (idf * f * (K1 + 1) / (f + K1 * (1 - B + B * self.length[r] / avg))).sum(0)
         best = np.zeros(len(self.slices), np.float32)
