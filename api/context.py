@@ -78,6 +78,9 @@ class AppContext:
     _known: dict[str, Any] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _memo: Memo = field(default_factory=lambda: Memo(MEMO_ENTRIES))
+    # the local data token at which a search was last answered in full in a worker thread: every
+    # cache a search reads was then built for it (see searches_from_memory)
+    _searched_at: object = None
 
     @classmethod
     def build(cls, settings: Settings, store: GraphStore, backend: SearchBackend) -> "AppContext":
@@ -155,8 +158,30 @@ class AppContext:
         self._memo.put(after, kind, key, derive(old), family=texts)
         return True
 
+    def local_data_token(self) -> object:
+        """The data token when it can be read without a round trip to a server (the embedded
+        store; a shared one whose writers all run on this machine, its stamp clean), else None."""
+        local = getattr(self.store, "local_token", None)
+        token = local() if local is not None else None
+        return None if token is None else (self.data_version(), token)
+
+    def searches_from_memory(self) -> bool:
+        """Whether a search can be answered from memory alone: the data has not changed (by a
+        read of this machine's own state, no server asked) since a search was answered in full
+        here, so every cache it reads (known filters, counterparts, article vectors, the
+        reranker's terms) is built for this data. Such a search needs only CPU; a search after
+        a write or an ingest may read the store and build them."""
+        warm = self._searched_at
+        return warm is not None and warm == self.local_data_token()
+
+    def searched(self, token: object) -> None:
+        """A search was answered in full at local data token `token` (read before it began)."""
+        if token is not None and token == self.local_data_token():
+            self._searched_at = token
+
     def drop_memo(self) -> None:
         """Forget every memo entry (the benches time the uncached path with it)."""
+        self._searched_at = None
         self._memo.clear()
 
     def refresh(self) -> None:
@@ -170,6 +195,7 @@ class AppContext:
 
     def invalidate(self) -> None:
         """Forget everything built from the data (an ingest happened)."""
+        self._searched_at = None
         self._acts = None
         self._known = None
         self._memo.clear()

@@ -65,6 +65,10 @@ class GraphStore(Protocol):
         what views of the texts are cached by. A store that cannot tell them apart returns its
         data token."""
 
+    def local_token(self) -> str | None:
+        """The data token when it can be read without a round trip to a server, else None
+        (what decides whether a request may be answered on the event loop: api/routes/search.py)."""
+
     def update(self, sparql: str, texts: bool = True) -> None:
         """Run one SPARQL 1.1 update (one transaction); durable when it returns. `texts=False`:
         the update writes mappings only (the caller's promise), so the texts token stays."""
@@ -306,6 +310,10 @@ class OxigraphStore:
     def texts_token(self) -> str:
         """What changes with every write but those of mappings only (see GraphStore.texts_token)."""
         return f"{id(self):x}-t{self._texts_generation}"
+
+    def local_token(self) -> str | None:
+        """The data token read without asking any server (always, here): see RemoteSparqlStore."""
+        return self.data_token()
 
     def writes_between(self, before: str, after: str) -> int | None:
         """How many writes went through this store between two of its data tokens (None: not
@@ -657,15 +665,22 @@ class RemoteSparqlStore:
         machine) do not touch the file: then `write_lock_file` must stay unset. Not covered: a
         write this client gave up on (timeout, stamp left dirty) that the server commits only
         after a later write set the stamp clean; caches then wait for the next write."""
-        if self.write_lock_file is not None:
-            try:
-                state, _, value = self.write_lock_file.with_suffix(".stamp").read_text().partition(" ")
-            except OSError:
-                state = value = ""
-            if state == "clean" and len(value) == 32:
-                return f"stamp:{value}"
+        local = self.local_token()
+        if local is not None:
+            return local
         data = json.loads(self._post(_TOKEN_READ, JSON_RESULTS).content)
         return ",".join(sorted(b["t"]["value"] for b in data["results"]["bindings"])) or "-"
+
+    def local_token(self) -> str | None:
+        """The data token when this machine's stamp file tells it (every writer a lexmap process
+        here and the stamp clean: see data_token), else None: then only the server can."""
+        if self.write_lock_file is None:
+            return None
+        try:
+            state, _, value = self.write_lock_file.with_suffix(".stamp").read_text().partition(" ")
+        except OSError:
+            return None
+        return f"stamp:{value}" if state == "clean" and len(value) == 32 else None
 
     def texts_token(self) -> str:
         """The data token: a shared store keeps one token for every write (a second one would

@@ -222,3 +222,34 @@ def test_a_heading_pasted_cut_short_is_searched_not_refused(client):
     for meant in ("(залог OR ипотека", "(((договор", "договор AND (залог"):
         r = client.get("/search", params={"q": meant})
         assert r.status_code == 400 and "parenthesis" in r.json()["detail"], meant
+
+
+def test_a_search_runs_on_the_event_loop_only_when_memory_holds_all_it_reads(api, monkeypatch):
+    """GET /search is answered on the event loop (no thread hand-off) only once a search was
+    answered in full at the same data; the first after a write, one with a citation (which reads
+    the store) and a long one go to a worker thread, and a write is seen by the next search."""
+    from api.routes import search as route
+    c, k = api
+    handed: list[str] = []
+    real = route.run_in_threadpool
+
+    async def counting(fn, *args, **kw):
+        handed.append(fn.__name__)
+        return await real(fn, *args, **kw)
+    monkeypatch.setattr(route, "run_in_threadpool", counting)
+    q = {"q": "приостановление течения срока исковой давности", "jurisdiction": "ru", "limit": 3}
+    first = c.get("/search", params=q).json()
+    assert handed == ["_hits_warming"]
+    assert c.get("/search", params=q).json() == first and handed == ["_hits_warming"]     # from memory
+    assert c.get("/search", params={"q": "ст. 196 ГК РФ"}).status_code == 200 and len(handed) == 2
+    assert c.get("/search", params={"q": " ".join(["договор"] * 13)}).status_code == 200 and len(handed) == 3
+    assert c.get("/search", params={"q": "договор", "view": "pairs"}).status_code == 200 and handed[-1] == "_pairs"
+    # a write: the next search reads it again in a worker thread and shows the new mapping
+    art = first["results"][0]["article"]["iri"].split("/", 3)[3]
+    body = {"subject": art, "object": "eli/by/kodeks/1998/218-z/art_1", "relation": "not_related",
+            "harmonization": "divergent", "confidence": 0.5, "comment": "проверка: запись видна поиску"}
+    assert c.post("/mappings", json=body, headers={"Authorization": f"Bearer {k['editor']}"}).status_code == 201
+    after = c.get("/search", params=q).json()
+    assert handed[-1] == "_hits_warming" and len(handed) == 5
+    assert "eli/by/kodeks/1998/218-z/art_1" in {cp["eli"] for cp in after["results"][0]["counterparts"]}
+    assert c.get("/search", params=q).json() == after and len(handed) == 5
