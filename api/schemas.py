@@ -255,6 +255,14 @@ class SearchAcronym(_Doc):
     searched: str
 
 
+class SearchRewrite(_Doc):
+    """Everyday words of the query that the thesaurus or the colloquial lexicon
+    (corpus/colloquial.toml) also searched as the codes' own words ("коммуналка" → "плата за
+    жилищно-коммунальные услуги"): added to the query, never instead of it."""
+    typed: str
+    searched: str
+
+
 class SearchAnswer(_Doc):
     query: str
     total: int
@@ -266,6 +274,7 @@ class SearchAnswer(_Doc):
     facets: dict[str, dict[str, int]]
     suggestion: SearchSuggestion | None = None
     acronyms: list[SearchAcronym] = []
+    rewrites: list[SearchRewrite] = []
 
 
 class ResolvedCitation(_Doc):

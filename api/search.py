@@ -24,7 +24,8 @@ from typing import Any, NamedTuple
 from ingest.index.analysis import fold, terms_of
 from ingest.index.backend import Filters, Hit, SearchBackend
 from ingest.index.derived import PerIndex
-from ingest.index.querylang import MAX_DEPTH, Node, QueryError, Thesaurus, all_terms, check_text, parse  # noqa: F401
+from ingest.index.querylang import (MAX_DEPTH, Node, QueryError, Thesaurus, all_terms, check_text,  # noqa: F401
+                                     parse, rewrites_of)
 from ingest.index.understand import Expansion, Understanding, Understood, correct_word, replace_words
 from ingest.config import env_flag
 from ingest.identifiers import eli_of
@@ -569,8 +570,12 @@ def search(store: GraphStore, backend: SearchBackend, req: Request,
     understood = understanding(backend)(node, thesaurus) if UNDERSTAND else Understood(node)
     node = understood.node
     with _IN_FLIGHT as alone:
-        return _answer(store, backend, req, filters, resolved, node, typed, understood, thesaurus, alone,
-                       counterparts)
+        answer = _answer(store, backend, req, filters, resolved, node, typed, understood, thesaurus, alone,
+                         counterparts)
+    # what the thesaurus added for everyday words ("коммуналка"), so the reader sees why an
+    # article that never says it came up
+    answer["rewrites"] = [{"typed": r.typed, "searched": r.adds} for r in rewrites_of(rest, thesaurus)] if node else []
+    return answer
 
 
 def _answer(store: GraphStore, backend: SearchBackend, req: Request, filters: Filters, resolved: list,

@@ -20,7 +20,7 @@ from api.search import POSITION_PRIOR, SNIPPET_WORDS, Request, SearchError, _sug
 from ingest.index.analysis import _TOKEN, STOP_WORDS, fold, terms_of
 from ingest.index import semantic
 from ingest.index.backend import Facets, Filters, Hit, SearchBackend
-from ingest.index.querylang import Node, QueryError, Thesaurus, all_terms, check_text, parse
+from ingest.index.querylang import Node, QueryError, Thesaurus, all_terms, check_text, parse, rewrites_of
 
 
 def snippet(text: str, terms: set[str], prefixes: list[str], width: int = SNIPPET_WORDS) -> str:
@@ -179,4 +179,5 @@ def search(store, backend: SearchBackend, req: Request, aliases: dict[str, str] 
         "suggestion": (_suggestion(backend, req, typed, understood, filters, total, thesaurus)
                        if node is not None else None),
         "acronyms": [{"typed": k, "searched": v} for k, v in understood.expanded.items()],
+        "rewrites": [{"typed": r.typed, "searched": r.adds} for r in rewrites_of(rest, thesaurus)] if node else [],
     }

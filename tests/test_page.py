@@ -302,7 +302,7 @@ def test_suggestion_is_shown_with_the_filters_kept():
                                            changes_acts=[], query={"q": "x"})
 
 
-def test_an_acronym_searched_as_the_codes_words_is_shown():
+def test_an_acronym_or_an_everyday_word_searched_as_the_codes_words_is_shown():
     from api.templating import render
     answer = {"total": 3, "offset": 0, "limit": 20, "results": [], "citations": [], "suggestion": None,
               "facets": {"jurisdiction": {}, "act": {}},
@@ -311,6 +311,8 @@ def test_an_acronym_searched_as_the_codes_words_is_shown():
               query={"q": "УДО"})
     assert "УДО — искали как «условно-досрочном освобождении»" in render("index.html", results=answer, **kw)
     assert "искали как" not in render("index.html", results={**answer, "acronyms": []}, **kw)
+    lexicon = {**answer, "acronyms": [], "rewrites": [{"typed": "коммуналка", "searched": "плата за жилое помещение"}]}
+    assert "коммуналка — искали также «плата за жилое помещение»" in render("index.html", results=lexicon, **kw)
 
 
 def test_reading_view_of_a_whole_act_and_of_a_chapter(client):

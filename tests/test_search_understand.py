@@ -286,3 +286,69 @@ def test_hostile_queries_are_answered_not_crashed(search_env, q):
         data = run(search_env, q, backend)
         assert data["total"] >= 0 and isinstance(data["results"], list)
         assert data["suggestion"] is None or data["suggestion"]["q"] != q
+
+
+# ------------------------------------------------------------------ the colloquial lexicon
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_everyday_words_also_search_the_codes_words_for_them(search_env, backend):
+    """corpus/colloquial.toml: "отпуск за свой счет" is the codes' "отпуск без сохранения
+    заработной платы" (ТК РФ 128, ТК РБ 189-191); the answer says what was added, and without
+    the lexicon the same query does not find the article."""
+    from dataclasses import replace
+    settings, store, indexes, th = search_env
+    bare = replace(th, rewrites=tuple(r for r in th.rewrites if "свой" not in r.phrase),
+                   by_first={k: tuple(r for r in v if "свой" not in r.phrase) for k, v in th.by_first.items()})
+    for jur, wanted in (("ru", {f"{RU_TK}/art_128"}), ("by", {f"{BY_TK}/art_189", f"{BY_TK}/art_190"})):
+        q = "можно ли взять отпуск за свой счет на неделю"
+        data = run(search_env, q, backend, jurisdiction=(jur,))
+        assert wanted & set(articles(data)[:3]), articles(data)[:3]
+        assert {"typed": "отпуск за свой счет", "searched": "отпуск без сохранения заработной платы"} in data["rewrites"]
+        without = S.search(store, indexes[backend], S.Request(q=q, jurisdiction=(jur,)), None, bare)
+        assert not wanted & set(articles(without)), articles(without)
+        assert without["rewrites"] == []
+    # a word only the lexicon knows is no typo: it is not "corrected" into a word of the index
+    u = S.understanding(indexes[backend])(parse("минималка в 2024", th), th)
+    assert not u.corrections
+    data = run(search_env, "какая сейчас минималка", backend, jurisdiction=("ru",))
+    assert f"{RU_TK}/art_133" in articles(data)[:3] and data["suggestion"] is None
+    # operators and phrases run as typed: no rewrite
+    assert run(search_env, '"отпуск за свой счет"', backend)["rewrites"] == []
+
+
+def test_the_lexicon_reads_by_lemma_and_refuses_a_malformed_entry(tmp_path):
+    from ingest.index.querylang import Thesaurus
+    (tmp_path / "thesaurus.toml").write_text('[[rewrite]]\nphrase = "что такое"\nadds = "понятие"\n', encoding="utf-8")
+    (tmp_path / "colloquial.toml").write_text(
+        '[[colloquial]]\ntyped = ["своровать", "стащить в магазине"]\nstatute = "хищение кража"\n'
+        '[[colloquial]]\ntyped = ["гаишник"]\nstatute = "сотрудник органов внутренних дел"\n', encoding="utf-8")
+    th = Thesaurus.load(tmp_path / "thesaurus.toml")
+    found = th.applied("что такое: стащил в магазине шоколадку и своровал ещё, а гаишники видели")
+    assert [(r.typed, r.adds) for r in found] == [("что такое", "понятие"), ("стащить в магазине", "хищение кража"),
+                                                 ("своровать", "хищение кража"),
+                                                 ("гаишник", "сотрудник органов внутренних дел")]
+    assert th.expand("своровал") == "своровал хищение кража"
+    assert th.applied("стащить в большом магазине") == []          # a phrase is matched in order, whole
+    (tmp_path / "colloquial.toml").write_text('[[colloquial]]\ntyped = "одно"\nstatute = "x"\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"colloquial.toml: colloquial entry #1 needs typed"):
+        Thesaurus.load(tmp_path / "thesaurus.toml")
+    (tmp_path / "colloquial.toml").write_text('[[colloquial]]\ntyped = ["слово"]\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"colloquial entry #1 needs a phrase and the codes' words"):
+        Thesaurus.load(tmp_path / "thesaurus.toml")
+
+
+def test_no_phrase_of_the_lexicon_is_the_codes_own_wording(search_env):
+    """The lexicon's rule (ingest/index/colloquial.py): no typed phrase is held by MAX_IN_CODES or
+    more articles in force of the codes (here those of the test store; bench/colloquial.py checks
+    the whole corpus), and every entry says where the codes word it."""
+    from ingest.index import colloquial as C
+    from ingest.index.querylang import COLLOQUIAL_FILE
+    settings, store, indexes, th = search_env
+    path = settings.thesaurus.with_name(COLLOQUIAL_FILE)
+    entries = C.entries(path)
+    assert len(entries) >= 400
+    for e in entries:
+        assert e["typed"] and e["statute"].strip() and e["note"].strip() and (e["ru"] or e["by"]), e
+    counts = C.in_codes(indexes["tantivy"], path)
+    assert C.codes_wording(counts) == []
+    assert sum(p.articles > 0 for p in counts) > 10       # the count is real: some phrases do occur

@@ -13,7 +13,7 @@ holds index terms, not surface words, and every backend compiles the same tree.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .analysis import fold, is_stop_word, terms_of, words_of
 
@@ -34,20 +34,37 @@ class Word:
 
 
 @dataclass(frozen=True)
+class Rewrite:
+    """Everyday words of a query that stand for the codes' own: `phrase` (lemmas, in order) adds
+    `adds` to the query; `typed` is the phrase as the lexicon writes it."""
+
+    phrase: tuple[str, ...]
+    adds: str
+    typed: str
+
+
+@dataclass(frozen=True)
 class Thesaurus:
     """Terms the two jurisdictions (or lawyers and statutes) say differently.
 
     `related` maps an index term to the terms that mean the same in the other
     wording (работодатель ~ наниматель); `rewrites` add words to a query that
-    asks in everyday words ("что такое" -> "понятие").
+    asks in everyday words ("что такое" -> "понятие", "коммуналка" -> "плата за
+    жилищно-коммунальные услуги": the colloquial lexicon, corpus/colloquial.toml).
     """
 
     related: dict[str, tuple[str, ...]]
-    rewrites: tuple[tuple[tuple[str, ...], str], ...] = ()
+    rewrites: tuple[Rewrite, ...] = ()
+    # first lemma of a phrase -> the rewrites whose phrase opens with it (a query looks up its
+    # own words instead of trying every phrase: the lexicon has hundreds)
+    by_first: dict[str, tuple[Rewrite, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def load(cls, path) -> "Thesaurus":
-        """Read a thesaurus TOML ([[synonyms]] words=[...]; [[rewrite]] phrase=, adds=)."""
+        """Read a thesaurus TOML ([[synonyms]] words=[...]; [[rewrite]] phrase=, adds=;
+        [[colloquial]] typed=[...], statute=) and the colloquial lexicon beside it
+        (colloquial.toml, [[colloquial]] entries), when there is one. ValueError names the
+        file and the entry that cannot be read."""
         import tomllib
         from pathlib import Path
         p = Path(path)
@@ -62,16 +79,56 @@ class Thesaurus:
             terms = {terms_of(fold(w))[0] for w in words}
             for t in terms:
                 related.setdefault(t, set()).update(terms - {t})
-        rewrites = tuple((tuple(_lemma(w) for _, w in words_of(r["phrase"])), r["adds"])
-                         for r in data.get("rewrite", []))
-        return cls({k: tuple(sorted(v)) for k, v in related.items()}, rewrites)
+        rewrites = [_rewrite(p, f"rewrite #{i}", r.get("phrase"), r.get("adds"))
+                    for i, r in enumerate(data.get("rewrite", []), 1)]
+        lexicon = p.with_name(COLLOQUIAL_FILE)
+        sources = [(p, data)] + ([(lexicon, tomllib.loads(lexicon.read_text(encoding="utf-8")))]
+                                 if lexicon.exists() and lexicon != p else [])
+        for src, d in sources:
+            for i, entry in enumerate(d.get("colloquial", []), 1):
+                typed = entry.get("typed")
+                if not isinstance(typed, list) or not typed:
+                    raise ValueError(f"{src}: colloquial entry #{i} needs typed = [\"…\"] (the everyday words)")
+                rewrites.extend(_rewrite(src, f"colloquial entry #{i}", t, entry.get("statute")) for t in typed)
+        index: dict[str, list[Rewrite]] = {}
+        for r in rewrites:
+            index.setdefault(r.phrase[0], []).append(r)
+        return cls({k: tuple(sorted(v)) for k, v in related.items()}, tuple(rewrites),
+                   {k: tuple(v) for k, v in index.items()})
+
+    def applied(self, q: str) -> list[Rewrite]:
+        """The rewrites whose phrase the query holds, each once, in the order they occur."""
+        words = [_lemma(w) for _, w in words_of(q)]
+        found: list[Rewrite] = []
+        for i, w in enumerate(words):
+            for r in self.by_first.get(w, ()):
+                if r not in found and tuple(words[i:i + len(r.phrase)]) == r.phrase:
+                    found.append(r)
+        return found
+
+    def stands_for_codes_words(self, term: str) -> bool:
+        """Whether a one-word rewrite reads this term ("минималка"): a word the lexicon knows is
+        no typo, even where the index lacks it."""
+        return any(r.phrase == (term,) for r in self.by_first.get(term, ()))
 
     def expand(self, q: str) -> str:
         """The query with the words its everyday phrasings stand for."""
-        words = [_lemma(w) for _, w in words_of(q)]
-        extra = [adds for phrase, adds in self.rewrites
-                 if any(tuple(words[i:i + len(phrase)]) == phrase for i in range(len(words)))]
-        return q + (" " + " ".join(extra) if extra else "")
+        adds = list(dict.fromkeys(r.adds for r in self.applied(q)))
+        return q + (" " + " ".join(adds) if adds else "")
+
+
+# The colloquial lexicon's file, read beside the thesaurus (corpus/colloquial.toml).
+COLLOQUIAL_FILE = "colloquial.toml"
+
+
+def _rewrite(src, what: str, phrase, adds) -> Rewrite:
+    """One rewrite entry, checked: ValueError says which file and entry is wrong."""
+    if not isinstance(phrase, str) or not isinstance(adds, str) or not adds.strip():
+        raise ValueError(f"{src}: {what} needs a phrase and the codes' words it stands for (strings)")
+    lemmas = tuple(_lemma(w) for _, w in words_of(phrase))
+    if not lemmas:
+        raise ValueError(f"{src}: {what}: {phrase!r} holds no word")
+    return Rewrite(lemmas, adds.strip(), phrase.strip())
 
 
 @dataclass(frozen=True)
@@ -132,11 +189,22 @@ def check_text(q: str) -> str:
 MAX_DEPTH = 20   # nesting of parentheses and NOT/-/+ (LEXMAP_QUERY_MAX_DEPTH); deeper means nobody typed it
 
 
+def rewritable(q: str, thesaurus: Thesaurus | None) -> bool:
+    """Whether the thesaurus' rewrites apply to the query: plain words only (operators, phrases,
+    prefixes and groups are run exactly as typed)."""
+    return thesaurus is not None and not re.search(r'["()*]|\b(?:AND|OR|NOT)\b', q)
+
+
+def rewrites_of(q: str, thesaurus: Thesaurus | None) -> list[Rewrite]:
+    """The rewrites parse() applies to the query (what the answer says was searched for)."""
+    return thesaurus.applied(q) if rewritable(q, thesaurus) else []
+
+
 def parse(q: str, thesaurus: Thesaurus | None = None, max_depth: int = MAX_DEPTH) -> Node | None:
     """Parse a query; None when it holds only stop words. QueryError when malformed or nested
     deeper than `max_depth`."""
     check_text(q)
-    if thesaurus is not None and not re.search(r'["()*]|\b(?:AND|OR|NOT)\b', q):
+    if rewritable(q, thesaurus):
         q = thesaurus.expand(q)
     if q.count('"') % 2:
         raise QueryError(f'unbalanced quotation mark at position {q.rindex(chr(34)) + 1}; close the phrase with "')

@@ -184,6 +184,8 @@ class Understanding:
                 if spelt is not None:
                     out.expanded[w.surface] = run
                     return spelt
+        if not known and thesaurus is not None and thesaurus.stands_for_codes_words(w.terms[0]):
+            known = True                        # "минималка": the lexicon added the codes' words for it
         if len(out.tried) < MAX_CORRECTIONS and not known:
             out.tried.append(w.surface)
             key = fold(w.surface)
