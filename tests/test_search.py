@@ -227,7 +227,8 @@ def test_a_heading_pasted_cut_short_is_searched_not_refused(client):
 def test_a_search_runs_on_the_event_loop_only_when_memory_holds_all_it_reads(api, monkeypatch):
     """GET /search is answered on the event loop (no thread hand-off) only once a search was
     answered in full at the same data; the first after a write, one with a citation (which reads
-    the store) and a long one go to a worker thread, and a write is seen by the next search."""
+    the store), a long one and one with a prefix go to a worker thread, and a write is seen by the
+    next search."""
     from api.routes import search as route
     c, k = api
     handed: list[str] = []
@@ -243,6 +244,7 @@ def test_a_search_runs_on_the_event_loop_only_when_memory_holds_all_it_reads(api
     assert c.get("/search", params=q).json() == first and handed == ["_hits_warming"]     # from memory
     assert c.get("/search", params={"q": "ст. 196 ГК РФ"}).status_code == 200 and len(handed) == 2
     assert c.get("/search", params={"q": " ".join(["договор"] * 13)}).status_code == 200 and len(handed) == 3
+    assert c.get("/search", params={"q": "довер* исков*"}).status_code == 200 and len(handed) == 4
     assert c.get("/search", params={"q": "договор", "view": "pairs"}).status_code == 200 and handed[-1] == "_pairs"
     # a write: the next search reads it again in a worker thread and shows the new mapping
     art = first["results"][0]["article"]["iri"].split("/", 3)[3]
@@ -250,6 +252,6 @@ def test_a_search_runs_on_the_event_loop_only_when_memory_holds_all_it_reads(api
             "harmonization": "divergent", "confidence": 0.5, "comment": "проверка: запись видна поиску"}
     assert c.post("/mappings", json=body, headers={"Authorization": f"Bearer {k['editor']}"}).status_code == 201
     after = c.get("/search", params=q).json()
-    assert handed[-1] == "_hits_warming" and len(handed) == 5
+    assert handed[-1] == "_hits_warming" and len(handed) == 6
     assert "eli/by/kodeks/1998/218-z/art_1" in {cp["eli"] for cp in after["results"][0]["counterparts"]}
-    assert c.get("/search", params=q).json() == after and len(handed) == 5
+    assert c.get("/search", params=q).json() == after and len(handed) == 6
