@@ -255,3 +255,21 @@ def test_a_search_runs_on_the_event_loop_only_when_memory_holds_all_it_reads(api
     assert handed[-1] == "_hits_warming" and len(handed) == 6
     assert "eli/by/kodeks/1998/218-z/art_1" in {cp["eli"] for cp in after["results"][0]["counterparts"]}
     assert c.get("/search", params=q).json() == after and len(handed) == 6
+
+
+def test_list_items_the_source_lost_are_searched_from_an_earlier_redaction_never_shown(search_env):
+    """The 2019 eTalon text of ТК РБ art. 42 stops at "…могут быть расторгнуты нанимателем в
+    случаях:" (its nine grounds lost in the source); the 2015 redaction holds them. Search finds
+    the article by them (SearchDoc.recovered), while the text and snippet shown stay the source's."""
+    from ingest.index.documents import act_documents
+    settings, store, indexes, th = search_env
+    docs = [d for d in act_documents(store, "https://lexmap.org/eli/by/kodeks/1999/296-z") if d.eid == "art_42"]
+    latest = [d for d in docs if d.latest][0]
+    assert latest.text.rstrip().endswith("в случаях:") and "прогула" not in latest.text
+    assert "5) прогула" in latest.recovered and latest.recovered.startswith("1) ликвидации организации")
+    assert all(not d.recovered for d in docs if not d.latest)          # the 2015 text is whole
+    for backend in ("tantivy", "whoosh"):
+        data = run(search_env, '"несоответствия работника занимаемой должности"', backend, jurisdiction=("by",))
+        hit = data["results"][0]
+        assert hit["article"]["iri"].endswith("/1999/296-z/art_42") and hit["redaction"] == latest.version
+        assert "recovered" not in hit and "несоответств" not in hit["snippet"]

@@ -20,10 +20,13 @@ from .documents import SearchDoc
 from .querylang import All, Any as AnyOf, Node, Not, Phrase, Prefix, Ranked, Word, phrase_variants
 
 # Bump when a backend's fields change: an index on disk of another layout is rebuilt.
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"      # 2: t_lost
 
-# Analysed fields and their weight in the score (BM25F-style field boosts).
-FIELD_BOOSTS = {"t_title": 3.0, "t_text": 1.0, "t_act": 0.3}
+# Analysed fields and their weight in the score (BM25F-style field boosts). t_lost: the list items
+# an article's source lost, read from an earlier redaction (SearchDoc.recovered) — a field of its
+# own, so they neither lengthen the text the article's own words are scored in nor outweigh them.
+FIELD_BOOSTS = {"t_title": 3.0, "t_text": 1.0, "t_act": 0.3, "t_lost": 0.5}
+ANALYSED_FIELDS = tuple(FIELD_BOOSTS)
 # A document matching every word of a ranked query gets this much more.
 ALL_WORDS_BOOST = 2.0
 # A document with the words next to each other (within this slop) gets a bonus too.
@@ -67,14 +70,16 @@ class Facets:
 
 
 def stored_fields(doc: SearchDoc) -> dict[str, Any]:
-    """What a hit carries back: everything but the analysed forms."""
-    return {k: v for k, v in doc.__dict__.items()}
+    """What a hit carries back: everything but the analysed forms and the list items the source
+    lost (`recovered`: indexed in t_lost to be found by, never shown as the provision's text)."""
+    return {k: v for k, v in doc.__dict__.items() if k != "recovered"}
 
 
 def analysed_fields(doc: SearchDoc) -> dict[str, list[Token]]:
-    """The three analysed fields of a document."""
+    """The analysed fields of a document (ANALYSED_FIELDS)."""
     title = " ".join(x for x in (doc.label, doc.title) if x)
-    return {"t_title": tokenize(title), "t_text": tokenize(doc.text), "t_act": tokenize(doc.act_title)}
+    return {"t_title": tokenize(title), "t_text": tokenize(doc.text), "t_act": tokenize(doc.act_title),
+            "t_lost": tokenize(doc.recovered)}
 
 
 class QueryCompiler(ABC, Generic[Q]):

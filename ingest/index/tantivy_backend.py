@@ -22,7 +22,8 @@ import orjson
 import tantivy
 
 from .analysis import Token
-from .backend import Facets, Filters, Hit, QueryCompiler, SearchBackend, analysed_fields, stored_fields
+from .backend import (ANALYSED_FIELDS, Facets, Filters, Hit, QueryCompiler, SearchBackend, analysed_fields,
+                      stored_fields)
 from .documents import OPEN_END, SearchDoc
 from .querylang import Node
 
@@ -40,7 +41,7 @@ def _schema() -> tantivy.Schema:
     sb = tantivy.SchemaBuilder()
     for name in _KEYWORDS:
         sb.add_text_field(name, stored=False, fast=True, tokenizer_name="raw", index_option="basic")
-    for name in ("t_title", "t_text", "t_act"):
+    for name in ANALYSED_FIELDS:
         sb.add_text_field(name, stored=False, tokenizer_name="raw", index_option="position")
     sb.add_unsigned_field("valid_from", indexed=True, fast=True)
     sb.add_unsigned_field("valid_to", indexed=True, fast=True)
@@ -110,7 +111,7 @@ class _Memo:
 
 class TantivyBackend(SearchBackend):
     name = "tantivy"
-    schema_version = "2"        # 2: article_key and position fast fields
+    schema_version = "3"        # 2: article_key and position fast fields; 3: t_lost
     counts_in_parallel = True   # tantivy-py searches and aggregates outside the GIL
 
     def __init__(self, directory: Path):

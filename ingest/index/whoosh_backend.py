@@ -20,7 +20,8 @@ from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.scoring import BM25F
 
 from .analysis import Token
-from .backend import Facets, Filters, Hit, QueryCompiler, SearchBackend, analysed_fields, stored_fields
+from .backend import (ANALYSED_FIELDS, Facets, Filters, Hit, QueryCompiler, SearchBackend, analysed_fields,
+                      stored_fields)
 from .documents import OPEN_END, SearchDoc
 from .querylang import Node
 
@@ -59,7 +60,7 @@ def encode(tokens: list[Token]) -> str:
 
 def _schema() -> Schema:
     fields = {name: ID(stored=False, sortable=name in ("jurisdiction", "act")) for name in _KEYWORDS}
-    for name in ("t_title", "t_text", "t_act"):
+    for name in ANALYSED_FIELDS:
         fields[name] = TEXT(analyzer=PreAnalyzedTokenizer(), phrase=True)
     fields["valid_from"] = NUMERIC(int, bits=32, signed=False)
     fields["valid_to"] = NUMERIC(int, bits=32, signed=False)
