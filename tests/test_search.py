@@ -191,6 +191,8 @@ def test_cli_search_table_and_json(loaded, indexes, monkeypatch, capsys):
     data = json.loads(capsys.readouterr().out)
     assert data["results"] and {r["jurisdiction"] for r in data["results"]} == {"by"}
     assert cli_main(["search", '"open', "--json"]) == 2
+    assert cli_main(["search", "взять отпуск за свой счет", "--limit", "1", "--no-counterparts"]) == 0
+    assert "отпуск за свой счет: also searched «отпуск без сохранения заработной платы»" in capsys.readouterr().out
 
 
 def test_reindex_touches_only_changed_acts(loaded, indexes, tmp_path):

@@ -106,6 +106,11 @@ def format_results(data: dict, colour: bool = False) -> str:
     for c in data["citations"]:
         for n in c["notes"]:
             lines.append(f"  note: {n}")
+    # what the query was also searched as: an acronym's words, the codes' words for everyday ones
+    for a in data.get("acronyms") or []:
+        lines.append(f"  {a['typed']}: searched as «{a['searched']}»")
+    for w in data.get("rewrites") or []:
+        lines.append(f"  {w['typed']}: also searched «{w['searched']}»")
     for i, r in enumerate(data["results"], data["offset"] + 1):
         where = r["article"]["label"] or r["label"] or r["kind"]
         if r["iri"] != r["article"]["iri"]:
