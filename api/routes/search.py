@@ -52,8 +52,9 @@ async def search(request: Request, q: str = Query(..., description="words, \"phr
     args = (ctx, q, jurisdiction, act, type, status, date, limit, offset, counterparts)
     if ctx.searches_from_memory() and _ordinary(q):
         # CPU alone, a few milliseconds: answered here, on the event loop. Handing it to a worker
-        # thread cost ~1 ms of CPU per search in thread switches and made the slowest answers
-        # wait for the interpreter lock (p99 at 8 clients 160 ms against 50 ms: bench/search.py)
+        # thread cost ~0.7 ms of CPU per search in thread switches and made the slowest answers
+        # wait for the interpreter lock (2 workers, 8 clients: p99 139 against 98 ms, 251 against
+        # 282 queries/s; bench/search.py, README)
         return _hits(*args)
     return await run_in_threadpool(_hits_warming, *args)
 
