@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 # Bump when the analysis changes: indexes built with another version are rebuilt.
-ANALYSIS_VERSION = "3"     # 3: an article's lost list items searched (documents._recovered)
+ANALYSIS_VERSION = "2"
 
 # A number with its dotted/slashed tail and an optional suffix (51-ФЗ, 2-х), or a
 # word with hyphenated parts (какой-либо, уголовно-процессуальный).

@@ -91,16 +91,15 @@ def act_documents(store: GraphStore, work: str) -> Iterator[SearchDoc]:
         node = nodes.get((r["g"], r["p"]))
         if node is not None:
             by_date[r["d"]][r["p"]] = {**node, **r}
-    earlier: dict[str, str] = {}          # eid -> the article's text in the newest redaction so far
+    earlier: dict[str, str] = {}          # eid -> the article's whole text in the newest redaction so far
     for date in dates:
-        docs = list(_redaction_documents(m, work, date, until[date], by_date.get(date, {})))
-        for d in docs:
+        for d in _redaction_documents(m, work, date, until[date], by_date.get(date, {})):
             if d.kind == "article":
-                d.recovered = _recovered(d.text, earlier.get(d.eid, ""))
-        for d in docs:
-            if d.kind == "article" and not d.text.rstrip().endswith(":"):
-                earlier[d.eid] = d.text
-        yield from docs
+                if d.text.rstrip().endswith(":"):       # the source lost the list this line opens
+                    d.recovered = _recovered(d.text, earlier.get(d.eid, ""))
+                else:
+                    earlier[d.eid] = d.text
+            yield d
 
 
 def _recovered(text: str, earlier: str) -> str:
@@ -108,7 +107,7 @@ def _recovered(text: str, earlier: str) -> str:
     them: the 2019 eTalon file of the BY Labour Code so cuts 98 of its articles), from its text in
     an earlier redaction when the line opening the list reads alike there; "" otherwise. Search
     finds the article by them (ТК РБ 42 by "прогул"); the text shown stays the source's."""
-    if not earlier or not text.rstrip().endswith(":"):
+    if not earlier:
         return ""
     # the suggester reads lost lists the same way (one rule for both: its evidence and search)
     from ..mappings.suggest import list_after

@@ -61,10 +61,9 @@ class Thesaurus:
 
     @classmethod
     def load(cls, path) -> "Thesaurus":
-        """Read a thesaurus TOML ([[synonyms]] words=[...]; [[rewrite]] phrase=, adds=;
-        [[colloquial]] typed=[...], statute=) and the colloquial lexicon beside it
-        (colloquial.toml, [[colloquial]] entries), when there is one. ValueError names the
-        file and the entry that cannot be read."""
+        """Read a thesaurus TOML ([[synonyms]] words=[...]; [[rewrite]] phrase=, adds=) and the
+        colloquial lexicon beside it (colloquial.toml: [[colloquial]] typed=[...], statute=),
+        when there is one. ValueError names the file and the entry that cannot be read."""
         import tomllib
         from pathlib import Path
         p = Path(path)
@@ -82,14 +81,12 @@ class Thesaurus:
         rewrites = [_rewrite(p, f"rewrite #{i}", r.get("phrase"), r.get("adds"))
                     for i, r in enumerate(data.get("rewrite", []), 1)]
         lexicon = p.with_name(COLLOQUIAL_FILE)
-        sources = [(p, data)] + ([(lexicon, tomllib.loads(lexicon.read_text(encoding="utf-8")))]
-                                 if lexicon.exists() and lexicon != p else [])
-        for src, d in sources:
-            for i, entry in enumerate(d.get("colloquial", []), 1):
-                typed = entry.get("typed")
-                if not isinstance(typed, list) or not typed:
-                    raise ValueError(f"{src}: colloquial entry #{i} needs typed = [\"…\"] (the everyday words)")
-                rewrites.extend(_rewrite(src, f"colloquial entry #{i}", t, entry.get("statute")) for t in typed)
+        entries = tomllib.loads(lexicon.read_text(encoding="utf-8")).get("colloquial", []) if lexicon.exists() else []
+        for i, entry in enumerate(entries, 1):
+            typed = entry.get("typed")
+            if not isinstance(typed, list) or not typed:
+                raise ValueError(f"{lexicon}: colloquial entry #{i} needs typed = [\"…\"] (the everyday words)")
+            rewrites.extend(_rewrite(lexicon, f"colloquial entry #{i}", t, entry.get("statute")) for t in typed)
         index: dict[str, list[Rewrite]] = {}
         for r in rewrites:
             index.setdefault(r.phrase[0], []).append(r)
