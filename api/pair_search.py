@@ -29,6 +29,7 @@ from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
+from ingest.config import Settings
 from ingest.identifiers import ELI_MARK, eli_of, parse_iri, top_unit_of, work_of
 from ingest.index.backend import Filters as IndexFilters
 from ingest.index.querylang import QueryError, all_terms, check_text
@@ -102,11 +103,23 @@ def jurisdiction_of(iri: str) -> str:
 def pair_index(ctx: AppContext) -> PairIndex:
     """The index of the mapping table, built once per data version (the table is read once)."""
     mctx = ctx.mappings
-    return ctx.memo("pair index", None, lambda: _build_index(mctx.table(), ctx.backend.article_key,
-                                                            mctx.repo.short_titles()))
+
+    def build() -> PairIndex:
+        short = mctx.repo.short_titles()      # the acts the store holds
+        return _build_index(mctx.table(), ctx.backend.article_key, short, code_pairs(ctx.settings, short))
+    return ctx.memo("pair index", None, build)
 
 
-def _build_index(table: MappingTable, key_of, short: dict[str, str]) -> PairIndex:
+def code_pairs(settings: Settings, held) -> list[tuple[str, str]]:
+    """(RU work, BY work) of the manifest's code pairs (ingest.mappings.proposals.CODE_PAIRS)
+    whose two acts are `held`: partners whether or not anyone has mapped them yet, so a search
+    hit of any code shows its suggested counterpart and the reranker weighs it."""
+    from ingest.mappings.proposals import pair_works
+    return [(ru, by) for _, ru, by in pair_works(settings) if ru in held and by in held]
+
+
+def _build_index(table: MappingTable, key_of, short: dict[str, str],
+                 extra_pairs: list[tuple[str, str]] = ()) -> PairIndex:
     idx = PairIndex(short=short)
     for m in table.mappings:
         if m.lifecycle == "rejected":
@@ -123,7 +136,7 @@ def _build_index(table: MappingTable, key_of, short: dict[str, str]) -> PairInde
     for art, links in idx.by_article.items():
         links.sort(key=lambda ln: (ln.other is None, ln.mapping.relation == "not_related",
                                    LIFECYCLE_ORDER.get(ln.mapping.lifecycle, 3), -(ln.mapping.confidence or 0)))
-    for a, b in table.act_pairs():
+    for a, b in [*table.act_pairs(), *extra_pairs]:
         if a != b:
             idx.partners.setdefault(a, []).append(b)
             idx.partners.setdefault(b, []).append(a)
@@ -273,7 +286,7 @@ def warm_counterparts(ctx: AppContext) -> int:
     return n
 
 
-SUGGESTIONS_VERSION = "search suggestions 1"
+SUGGESTIONS_VERSION = "search suggestions 2"   # 2: every code pair of the manifest
 _SUGGESTING = threading.Lock()
 
 

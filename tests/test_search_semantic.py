@@ -35,8 +35,12 @@ def words_only(search_env, q, backend="tantivy", monkeypatch=None, **kw) -> dict
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_everyday_words_find_the_statutes_article(search_env, backend, monkeypatch):
     cases = [
-        # "снять отцовство": the code says "оспаривание отцовства"
-        ("ребенок не от меня как снять отцовство", "ru", f"{RU_SK}/art_52", 1),
+        # "снять отцовство": the code says "оспаривание отцовства". Second after art. 49
+        # ("Установление отцовства в судебном порядке") on the whole corpus, with the reranker
+        # fitted before the counterparts of every code pair were weighed as with the one fitted
+        # after (2026-11-25); on this small corpus first with the former, third with the latter
+        # (after art. 162, paternity under foreign law), which scores better held out on dev
+        ("ребенок не от меня как снять отцовство", "ru", f"{RU_SK}/art_52", 3),
         # "переработки": the code says "сверхурочная работа"; the words alone miss the article
         ("переработки оплачиваются в двойном размере", "ru", "eli/ru/kodeks/2001/197-fz/art_152", 5),
         # "вырвал сумку": the code says "грабеж, то есть открытое хищение чужого имущества"
