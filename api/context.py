@@ -232,10 +232,12 @@ class AppContext:
         """Fill, in the background, what the first requests would wait for: the act list, the
         search's article vectors, the reranker's stem postings, the snippets' vocabulary and term
         vectors (read from the cache, or built after an ingest), the suggestion profiles of mapped acts (a cold
-        gap analysis takes seconds, a warm one ~1 s), every mapped act's articles' best suggestion
-        (what search hits show beside their mappings; ~3 s), the counterparts the search's reranker
-        weighs (api/pair_search.search_counterparts; read from the cache, or ~10 s after an
-        ingest) and the draft check's act spaces and definitions."""
+        gap analysis takes seconds, a warm one ~1 s), the best suggestion of every article of the
+        mapped act pairs and of the manifest's code pairs (what search hits show beside their
+        mappings; ranked at every start: 12.7 s for 16,010 articles, 5.6 s for the 7,629 of the
+        mapped pairs alone), the counterparts the search's reranker weighs
+        (api/pair_search.search_counterparts; read from the cache, else from those suggestions)
+        and the draft check's act spaces and definitions."""
         thread = threading.Thread(target=self._warm_up, name="lexmap-warm-up", daemon=True)
         self.warm_up_state = WarmUp(status="running")
         thread.start()

@@ -25,7 +25,7 @@ import json
 import re
 import threading
 from collections import defaultdict
-from collections.abc import Hashable, Iterable
+from collections.abc import Container, Hashable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
@@ -110,7 +110,7 @@ def pair_index(ctx: AppContext) -> PairIndex:
     return ctx.memo("pair index", None, build)
 
 
-def code_pairs(settings: Settings, held) -> list[tuple[str, str]]:
+def code_pairs(settings: Settings, held: Container[str]) -> list[tuple[str, str]]:
     """(RU work, BY work) of the manifest's code pairs (ingest.mappings.proposals.CODE_PAIRS)
     whose two acts are `held`: partners whether or not anyone has mapped them yet, so a search
     hit of any code shows its suggested counterpart and the reranker weighs it."""
